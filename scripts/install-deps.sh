@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the integration tests start on loopback (idempotent).
+set -euo pipefail
+need=()
+command -v git >/dev/null || need+=(git)
+[ -x "$(git --exec-path 2>/dev/null)/git-daemon" ] || need+=(git-daemon-run)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "missing packages: ${need[*]} (run as root to install)"; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi
+echo "dependencies ready"
