@@ -21,7 +21,7 @@ internal static class BuiltinSchemas
         var template = PodTemplateSpec();
         var labelSelector = LabelSelectorNode();
         var conditions = MapList(["type"], Struct(), merge: true);
-        var workloadTemplate = """"template":{"metadata":{"creationTimestamp":null},"spec":{"containers":null}}"""";
+        var workloadTemplate = "\"template\":{\"metadata\":{\"creationTimestamp\":null},\"spec\":{\"containers\":null}}";
 
         var kinds = new Dictionary<string, (SchemaNode, string)>(StringComparer.Ordinal)
         {
@@ -123,7 +123,7 @@ internal static class BuiltinSchemas
     private static SchemaNode Container() => Struct(
         ("command", AtomicList()),
         ("args", AtomicList()),
-        ("ports", MapList(["containerPort", "protocol"], Struct(), merge: true, patchMergeKey: "containerPort")),
+        ("ports", MapList(["containerPort", "protocol"], Struct(), merge: true, patchMergeKey: "containerPort", keyDefaults: TcpDefault())),
         ("envFrom", AtomicList()),
         ("env", MapList(["name"], Struct(), merge: true)),
         ("volumeMounts", MapList(["mountPath"], Struct(), merge: true)),
@@ -132,7 +132,7 @@ internal static class BuiltinSchemas
         ("resources", Struct(("limits", Map(SchemaNode.ScalarNode)), ("requests", Map(SchemaNode.ScalarNode)), ("claims", MapList(["name"], Struct())))));
 
     private static SchemaNode ServiceSpec() => Struct(
-        ("ports", MapList(["port", "protocol"], Struct(), merge: true, patchMergeKey: "port")),
+        ("ports", MapList(["port", "protocol"], Struct(), merge: true, patchMergeKey: "port", keyDefaults: TcpDefault())),
         ("selector", Map(SchemaNode.ScalarNode, atomic: true)),
         ("clusterIPs", AtomicList()),
         ("externalIPs", AtomicList()),
@@ -158,13 +158,15 @@ internal static class BuiltinSchemas
 
     internal static SchemaNode SetList(bool merge) => new() { Kind = SchemaKind.List, Element = SchemaNode.ScalarNode, List = new ListInfo(ListType.Set, [], merge) };
 
-    internal static SchemaNode MapList(string[] keys, SchemaNode item, bool merge = false, string? patchMergeKey = null, bool atomic = false)
+    internal static SchemaNode MapList(string[] keys, SchemaNode item, bool merge = false, string? patchMergeKey = null, bool atomic = false, Dictionary<string, string>? keyDefaults = null)
         => new()
         {
             Kind = SchemaKind.List,
             Element = item,
-            List = new ListInfo(atomic ? ListType.Atomic : ListType.Map, atomic ? [] : keys, merge) { PatchMergeKey = patchMergeKey ?? keys[0] },
+            List = new ListInfo(atomic ? ListType.Atomic : ListType.Map, atomic ? [] : keys, merge) { PatchMergeKey = patchMergeKey ?? keys[0], KeyDefaults = keyDefaults },
         };
+
+    private static Dictionary<string, string> TcpDefault() => new(StringComparer.Ordinal) { ["protocol"] = "TCP" };
 
     /// <summary>Parses a skeleton (never null).</summary>
     internal static JsonObject ParseSkeleton(string skeleton) => JsonNode.Parse(skeleton)!.AsObject();

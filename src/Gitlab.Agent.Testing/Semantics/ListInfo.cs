@@ -9,6 +9,9 @@ internal sealed record ListInfo(ListType Type, IReadOnlyList<string> Keys, bool 
     /// <summary>Strategic merge patch <c>patchMergeKey</c>; defaults to the first SSA key.</summary>
     public string? PatchMergeKey { get; init; }
 
+    /// <summary>Defaults of key fields an item may omit (OpenAPI <c>default</c>, e.g. <c>protocol: TCP</c> of ports).</summary>
+    public IReadOnlyDictionary<string, string>? KeyDefaults { get; init; }
+
     /// <summary>The merge key strategic merge patch uses (null for primitive lists).</summary>
     public string? EffectivePatchMergeKey => PatchMergeKey ?? (Keys.Count > 0 ? Keys[0] : null);
 }

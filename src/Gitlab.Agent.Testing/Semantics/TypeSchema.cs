@@ -23,6 +23,15 @@ internal sealed class TypeSchema
     /// <summary>Root node of the schema.</summary>
     public SchemaNode Root { get; }
 
+    /// <summary>
+    /// Whether the kind has a <c>/status</c> subresource: then writes to the main resource never own <c>.status</c>
+    /// and apply leaves it alone (the apiserver's reset fields). True for built-ins; CRDs set it from <c>subresources.status</c>.
+    /// </summary>
+    public bool HasStatusSubresource { get; private init; }
+
+    /// <summary>This schema with <see cref="HasStatusSubresource"/> set.</summary>
+    public TypeSchema WithStatusSubresource(bool enabled) => new(Root, _skeleton) { SupportsStrategicMerge = SupportsStrategicMerge, HasStatusSubresource = enabled };
+
     /// <summary>Whether strategic merge patch is allowed (the real apiserver refuses it for custom resources).</summary>
     public bool SupportsStrategicMerge { get; private init; }
 
@@ -30,7 +39,7 @@ internal sealed class TypeSchema
     public static TypeSchema ForBuiltin(string group, string version, string kind)
     {
         var (root, skeleton) = BuiltinSchemas.For(group ?? "", kind);
-        return new TypeSchema(root, skeleton) { SupportsStrategicMerge = true };
+        return new TypeSchema(root, skeleton) { SupportsStrategicMerge = true, HasStatusSubresource = true };
     }
 
     /// <summary>

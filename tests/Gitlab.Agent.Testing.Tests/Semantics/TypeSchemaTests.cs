@@ -82,3 +82,44 @@ public class TypeSchemaTests
         Assert.True(TypeSchema.ForBuiltin("", "v1", "ConfigMap").SupportsStrategicMerge);
     }
 }
+
+public class TypeSchemaSkeletonTests
+{
+    [Theory]
+    [InlineData("", "Pod")]
+    [InlineData("", "PodTemplate")]
+    [InlineData("", "ConfigMap")]
+    [InlineData("", "Secret")]
+    [InlineData("", "Namespace")]
+    [InlineData("", "ServiceAccount")]
+    [InlineData("", "Service")]
+    [InlineData("", "Endpoints")]
+    [InlineData("", "Node")]
+    [InlineData("", "PersistentVolumeClaim")]
+    [InlineData("", "Event")]
+    [InlineData("apps", "Deployment")]
+    [InlineData("apps", "ReplicaSet")]
+    [InlineData("apps", "StatefulSet")]
+    [InlineData("apps", "DaemonSet")]
+    [InlineData("apps", "ControllerRevision")]
+    [InlineData("batch", "Job")]
+    [InlineData("batch", "CronJob")]
+    [InlineData("rbac.authorization.k8s.io", "Role")]
+    [InlineData("rbac.authorization.k8s.io", "ClusterRole")]
+    [InlineData("rbac.authorization.k8s.io", "RoleBinding")]
+    [InlineData("rbac.authorization.k8s.io", "ClusterRoleBinding")]
+    [InlineData("networking.k8s.io", "Ingress")]
+    [InlineData("networking.k8s.io", "NetworkPolicy")]
+    [InlineData("policy", "PodDisruptionBudget")]
+    [InlineData("autoscaling", "HorizontalPodAutoscaler")]
+    [InlineData("apiextensions.k8s.io", "CustomResourceDefinition")]
+    [InlineData("example.com", "Unknown")]
+    public void EveryBuiltinHasAnEmptyObjectWithMetadata(string group, string kind)
+    {
+        var skeleton = TypeSchema.ForBuiltin(group, "v1", kind).CreateSkeleton();
+        if (group != "example.com")
+        {
+            Assert.True(skeleton.ContainsKey("metadata"));
+        }
+    }
+}
