@@ -98,7 +98,7 @@ public sealed class KubernetesApiServer : IAsyncDisposable
         }
 
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        var core = new ApiServerCore(options);
+        var core = new ApiServerCore(options) { Logger = loggerFactory.CreateLogger("Gitlab.Agent.Testing.KubernetesApiServer") };
         var ca = CertificateAuthority.Create();
         core.CaPem = ca.CaPem;
         var adminToken = options.AdminToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();

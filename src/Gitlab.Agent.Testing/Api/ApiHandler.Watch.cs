@@ -88,6 +88,7 @@ internal sealed partial class ApiHandler
         var headersSent = false;
         var initialPending = sendInitialEvents;
         var initialEndRv = watcher.StartResourceVersion;
+        Task<bool>? pendingRead = null;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -99,7 +100,7 @@ internal sealed partial class ApiHandler
                     continue;
                 }
 
-                Task<bool> read = watcher.Reader.WaitToReadAsync(ct).AsTask();
+                var read = pendingRead ??= watcher.Reader.WaitToReadAsync(ct).AsTask();
                 if (bookmarks)
                 {
                     var delay = Task.Delay(_core.Options.BookmarkInterval, ct);
@@ -119,9 +120,12 @@ internal sealed partial class ApiHandler
                         {
                             await WriteBookmarkAsync(output, type, brv, initialEventsEnd: false, ct);
                         }
+
+                        continue;
                     }
                 }
 
+                pendingRead = null;
                 if (!await read)
                 {
                     return;

@@ -59,6 +59,11 @@ internal sealed partial class ApiHandler
         {
             // client went away or server stopping
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogUnexpected(_core.Logger, request.Method, request.Path.Value ?? "/", e);
+            await WriteErrorAsync(http, KubeApiException.Internal(e.Message));
+        }
         finally
         {
             _core.RequestLog.Record(new RecordedRequest(
@@ -78,6 +83,9 @@ internal sealed partial class ApiHandler
                 DateTimeOffset.UtcNow));
         }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 8001, Level = Microsoft.Extensions.Logging.LogLevel.Error, Message = "Unexpected error answering {Method} {Path}")]
+    private static partial void LogUnexpected(Microsoft.Extensions.Logging.ILogger logger, string method, string path, Exception exception);
 
     private static bool IsDryRun(HttpRequest request) => request.Query["dryRun"].Count > 0;
 

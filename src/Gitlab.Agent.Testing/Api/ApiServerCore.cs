@@ -36,6 +36,8 @@ internal sealed class ApiServerCore
 
     public KubernetesApiServerOptions Options { get; }
 
+    public Microsoft.Extensions.Logging.ILogger Logger { get; set; } = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
     public TimeProvider Time { get; }
 
     public ResourceRegistry Registry { get; }

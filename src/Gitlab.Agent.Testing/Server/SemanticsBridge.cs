@@ -11,7 +11,7 @@ internal static class SemanticsBridge
 {
     private const string Pending = "not available yet in this build: ";
 
-    /// <summary>A label-selector predicate; null text or "" matches everything.</summary>
+    /// <summary>A label-selector predicate; null text or "" matches everything. Bad syntax gives 400.</summary>
     public static Func<IReadOnlyDictionary<string, string>, bool> LabelSelector(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -19,7 +19,15 @@ internal static class SemanticsBridge
             return static _ => true;
         }
 
-        throw KubeApiException.BadRequest(Pending + "label selectors");
+        try
+        {
+            var selector = Semantics.LabelSelector.Parse(text);
+            return labels => selector.Matches(labels);
+        }
+        catch (Semantics.SelectorException e)
+        {
+            throw KubeApiException.BadRequest(e.Message);
+        }
     }
 
     /// <summary>A predicate from a LabelSelector object (<c>matchLabels</c>/<c>matchExpressions</c>); null matches nothing.</summary>
@@ -30,18 +38,15 @@ internal static class SemanticsBridge
             return null;
         }
 
-        if (selector.Count == 0)
+        try
         {
-            return static _ => true;
+            var parsed = Semantics.LabelSelector.FromLabelSelectorObject(selector);
+            return labels => parsed.Matches(labels);
         }
-
-        if (selector["matchExpressions"] is null && selector["matchLabels"] is JsonObject ml)
+        catch (Semantics.SelectorException e)
         {
-            var required = ml.ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() ?? string.Empty);
-            return labels => required.All(r => labels.TryGetValue(r.Key, out var v) && v == r.Value);
+            throw KubeApiException.BadRequest(e.Message);
         }
-
-        throw KubeApiException.BadRequest(Pending + "label selectors");
     }
 
     /// <summary>A field-selector predicate over precomputed field values; unsupported fields give 400.</summary>
@@ -52,12 +57,57 @@ internal static class SemanticsBridge
             return static _ => true;
         }
 
-        throw KubeApiException.BadRequest(Pending + "field selectors");
+        Semantics.FieldSelector selector;
+        try
+        {
+            selector = Semantics.FieldSelector.Parse(text);
+        }
+        catch (Semantics.SelectorException e)
+        {
+            throw KubeApiException.BadRequest(e.Message);
+        }
+
+        foreach (var requirement in selector.Requirements)
+        {
+            if (requirement.Field is not ("metadata.name" or "metadata.namespace") && !type.FieldSelectors.ContainsKey(requirement.Field))
+            {
+                throw KubeApiException.BadRequest($"field label not supported: {requirement.Field}");
+            }
+        }
+
+        return fields => selector.Matches(f => fields.TryGetValue(f, out var v) ? v : null);
     }
 
-    public static JsonNode JsonPatch(JsonNode document, JsonArray ops) => throw KubeApiException.UnsupportedMediaType(Pending + "json patch");
+    /// <summary>RFC 6902 JSON patch; failures are 422 (failed operation) or 400 (malformed), as the apiserver answers.</summary>
+    public static JsonNode JsonPatch(JsonNode document, JsonArray ops)
+    {
+        try
+        {
+            return Semantics.JsonPatch.Apply(document, ops);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+    }
 
-    public static JsonNode? MergePatch(JsonNode? target, JsonNode? patch) => throw KubeApiException.UnsupportedMediaType(Pending + "merge patch");
+    /// <summary>RFC 7386 JSON merge patch.</summary>
+    public static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        try
+        {
+            return Semantics.MergePatch.Apply(target, patch);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+    }
+
+    private static KubeApiException PatchError(Semantics.PatchException e) => e.StatusCode == 422
+        ? new KubeApiException(422, "Invalid", "the server rejected our request due to an error in our request",
+            new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["reason"] = "UnexpectedServerResponse", ["message"] = e.Message }) })
+        : KubeApiException.BadRequest(e.Message);
 
     public static JsonObject StrategicMerge(JsonObject original, JsonObject patch, ResourceType type) =>
         throw KubeApiException.UnsupportedMediaType(Pending + "strategic merge patch");

@@ -203,7 +203,7 @@ internal sealed class ObjectStore
     /// </summary>
     public Watcher Watch(string? storageKey, long? fromRv)
     {
-        var channel = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var channel = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleWriter = true });
         var watcher = new Watcher(this, storageKey, channel);
         lock (Sync)
         {
@@ -270,9 +270,9 @@ internal sealed class ObjectStore
             {
                 list.Remove(watcher);
             }
-        }
 
-        watcher.Writer.TryComplete();
+            watcher.Writer.TryComplete();
+        }
     }
 
     /// <summary>Drops all retained history (watches from any older resourceVersion then get 410 Expired).</summary>
