@@ -30,4 +30,8 @@ internal static partial class KasLog
 
     [LoggerMessage(EventId = 2105, EventName = "PushNotificationRejected", Level = LogLevel.Warning, Message = "Push notification rejected: {reason}")]
     public static partial void PushNotificationRejected(ILogger logger, string reason);
+
+    // 2200–2299 authentication
+    [LoggerMessage(EventId = 2200, EventName = "AuthenticationFailed", Level = LogLevel.Information, Message = "Agent authentication failed for {grpc_method}: {reason}")]
+    public static partial void AuthenticationFailed(ILogger logger, string grpc_method, string reason);
 }
