@@ -1,3 +1,4 @@
+using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
 using Grpc.Core;
 
@@ -8,6 +9,16 @@ internal sealed class AgentIdentityResolver(IAgentAuthenticator authenticator)
 {
     public async ValueTask<AgentIdentity> ResolveAsync(ServerCallContext context)
     {
+        try
+        {
+            // Authenticated by the KAS runtime's agent listener interceptor.
+            return context.GetAgentIdentity();
+        }
+        catch (InvalidOperationException)
+        {
+            // Not behind the KAS runtime (tests, custom hosts): check the token here.
+        }
+
         var header = context.RequestHeaders.GetValue("authorization");
         const string prefix = "Bearer ";
         if (header is null || !header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || header.Length == prefix.Length)
