@@ -286,7 +286,7 @@ internal static class FieldManager
         var removed = new List<FieldPath>();
         foreach (var path in previous.Ordered().Where(p => !covered.Contains(p)).OrderBy(p => p.Count))
         {
-            if (removed.Any(path.StartsWith) || !ObjectWalker.Exists(merged, path, root))
+            if (removed.Any(path.StartsWith) || IsKeyOfItem(path) || !ObjectWalker.Exists(merged, path, root))
             {
                 continue;
             }
@@ -311,6 +311,13 @@ internal static class FieldManager
             }
         }
     }
+
+    /// <summary>A key field of a list-map item (<c>[name="x"].name</c>): it stays as long as the item stays.</summary>
+    private static bool IsKeyOfItem(FieldPath path)
+        => path.Count >= 2
+            && path.Elements[^1].Kind == PathElementKind.Field
+            && path.Elements[^2].Kind == PathElementKind.Key
+            && path.Elements[^2].KeyFields!.Any(k => k.Key == path.Elements[^1].Name);
 
     private static JsonNode? ValueAt(JsonObject obj, FieldPath path)
     {

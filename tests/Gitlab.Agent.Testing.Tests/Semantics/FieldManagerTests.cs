@@ -221,6 +221,21 @@ public class FieldManagerTests
     }
 
     [Fact]
+    public void ItemsAnotherManagerChangedStayWholeWhenTheApplierDropsThem()
+    {
+        static JsonObject Containers(string containers) => Json.Obj("""
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+             "spec":{"template":{"spec":{"containers":LIST}}}}
+            """.Replace("LIST", containers, StringComparison.Ordinal));
+        var applied = FieldManager.Apply(null, Containers("""[{"name":"nginx","image":"nginx:1","args":["-v"]},{"name":"log","image":"fluent"}]"""), "x", false, DeploymentSchema, T0, "apps/v1").Object!;
+        var edited = (JsonObject)applied.DeepClone();
+        edited["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "nginx:2";
+        var afterEdit = FieldManager.RecordUpdate(applied, edited, "editor", DeploymentSchema, T1, "apps/v1");
+        var result = FieldManager.Apply(afterEdit, Containers("""[{"name":"log","image":"fluent"}]"""), "x", false, DeploymentSchema, T2, "apps/v1");
+        Json.Equal("""[{"name":"nginx","image":"nginx:2"},{"name":"log","image":"fluent"}]""", result.Object!["spec"]!["template"]!["spec"]!["containers"]);
+    }
+
+    [Fact]
     public void SetListsMergeAndOwnValues()
     {
         static JsonObject Finalizers(string list) => Json.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","finalizers":LIST}}""".Replace("LIST", list, StringComparison.Ordinal));
