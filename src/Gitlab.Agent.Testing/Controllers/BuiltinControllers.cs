@@ -139,6 +139,34 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             case "apiextensions.k8s.io/CustomResourceDefinition":
                 ReconcileCrd(type, obj);
                 break;
+            case "/Namespace" when evt.Type == WatchEvent.Added && !obj.DeletionRequested:
+                PopulateNamespace(obj.Name);
+                break;
+        }
+    }
+
+    /// <summary>The service-account and root-CA publisher controllers: every namespace gets SA "default" and ConfigMap "kube-root-ca.crt".</summary>
+    private void PopulateNamespace(string ns)
+    {
+        var saType = Registry.FindByStorageKey("/serviceaccounts")!;
+        var cmType = Registry.FindByStorageKey("/configmaps")!;
+        TryCreate(saType, ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "default" } }, "kube-controller-manager");
+        TryCreate(cmType, ns, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kube-root-ca.crt", ["annotations"] = new JsonObject { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." } },
+            ["data"] = new JsonObject { ["ca.crt"] = _core.CaPem },
+        }, "kube-controller-manager");
+    }
+
+    private void TryCreate(ResourceType type, string ns, JsonObject obj, string manager)
+    {
+        try
+        {
+            Writer.Create(type, ns, obj, WriteContext.ForController(manager));
+        }
+        catch (KubeApiException e) when (e.Code is 409 or 403 or 404)
+        {
+            // already there, or the namespace went away meanwhile
         }
     }
 
