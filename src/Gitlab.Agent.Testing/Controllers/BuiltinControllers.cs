@@ -23,6 +23,7 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
     private Watcher? _watcher;
     private Task? _loop;
     private Task? _ticker;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _terminatingSince = new(StringComparer.Ordinal);
     private volatile bool _gcDirty = true;
     private int _podIp = 10;
 
@@ -146,7 +147,7 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
     }
 
     /// <summary>The service-account and root-CA publisher controllers: every namespace gets SA "default" and ConfigMap "kube-root-ca.crt".</summary>
-    private void PopulateNamespace(string ns)
+    public void PopulateNamespace(string ns)
     {
         var saType = Registry.FindByStorageKey("/serviceaccounts")!;
         var cmType = Registry.FindByStorageKey("/configmaps")!;
@@ -631,6 +632,15 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
 
     private void FinishNamespace(ResourceType nsType, StoredObject ns, IReadOnlyList<StoredObject> all)
     {
+        // Like the real namespace controller (which first runs discovery), start a moment after the delete, so a
+        // client deleting the namespace and then its objects (kubectl delete -f) finds them still there.
+        var since = _terminatingSince.GetOrAdd(ns.Uid, _ => _core.Time.GetTimestamp());
+        if (_core.Time.GetElapsedTime(since) < _core.Options.NamespaceDeletionDelay)
+        {
+            _gcDirty = true;
+            return;
+        }
+
         var contents = all.Where(o => o.Namespace == ns.Name && Registry.FindByStorageKey(o.StorageKey)?.Namespaced == true).ToList();
         if (contents.Count > 0)
         {
