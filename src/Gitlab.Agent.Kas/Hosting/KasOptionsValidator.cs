@@ -1,9 +1,13 @@
+using Gitlab.Agent.Config;
 using Gitlab.Agent.Protocol.KasCfg;
 using Microsoft.Extensions.Options;
 
 namespace Gitlab.Agent.Kas;
 
-/// <summary>Validates <see cref="KasOptions"/> on start: every problem is reported with the configuration key it concerns.</summary>
+/// <summary>
+/// Validates <see cref="KasOptions"/> on start with <see cref="KasConfigurationFile.Validate"/> plus the checks of this
+/// runtime (addresses Kestrel can bind, features not available here); every problem names its configuration key.
+/// </summary>
 internal sealed class KasOptionsValidator : IValidateOptions<KasOptions>
 {
     public ValidateOptionsResult Validate(string? name, KasOptions options)
@@ -14,15 +18,11 @@ internal sealed class KasOptionsValidator : IValidateOptions<KasOptions>
             return ValidateOptionsResult.Fail("KasOptions.Configuration must be set");
         }
 
+        errors.AddRange(KasConfigurationFile.Validate(options.Configuration));
         var settings = new KasRuntimeSettings(options);
         foreach (var listener in settings.Listeners)
         {
             var key = KasKestrelSetup.KeyOf(listener.Listener);
-            if (string.IsNullOrEmpty(listener.CertificateFile) != string.IsNullOrEmpty(listener.KeyFile))
-            {
-                errors.Add($"{key}: certificate_file and key_file must be set together (TLS is on when both are set)");
-            }
-
             if (string.Equals(listener.Network, "unix", StringComparison.OrdinalIgnoreCase))
             {
                 continue;

@@ -1,3 +1,4 @@
+using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Authentication;
 using Gitlab.Agent.Kas.Diagnostics;
@@ -40,7 +41,8 @@ public static class KasServiceCollectionExtensions
 
         var builder = new KasBuilder(services);
         services.AddSingleton(builder);
-        services.AddOptions<KasOptions>().ValidateOnStart();
+        // Defaults are applied after every Configure (idempotent), so hosts may set only what differs.
+        services.AddOptions<KasOptions>().PostConfigure(o => KasConfigurationFile.ApplyDefaults(o.Configuration)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<KasOptions>, KasOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<KasRuntimeSettings>();

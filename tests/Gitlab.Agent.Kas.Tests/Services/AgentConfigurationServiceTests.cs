@@ -59,7 +59,7 @@ public sealed class AgentConfigurationServiceTests : IAsyncDisposable
             Assert.Equal("group/manifests", response.Configuration.Gitops.ManifestProjects[0].Id);
             Assert.Equal((agent.Id, agent.ProjectId, "group/project"), (response.Configuration.AgentId, response.Configuration.ProjectId, response.Configuration.ProjectPath));
             await _kas.Logs.WaitForAsync(e => e.Message == "Config: new commit" && e.Field("commit_id") == response.CommitId && e.Field("agent_id") == agent.Id.ToString(), "Config: new commit");
-            Assert.Equal(response.CommitId, (await _kas.Registry.GetAgentAsync(agent.Id))!.LastConfigurationCommit);
+            await Eventually.TrueAsync(async () => (await _kas.Registry.GetAgentAsync(agent.Id))!.LastConfigurationCommit == response.CommitId, "the sent commit is recorded");
         }
     }
 

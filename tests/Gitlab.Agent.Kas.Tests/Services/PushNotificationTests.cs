@@ -142,6 +142,7 @@ public sealed class PushNotificationTests : IAsyncDisposable
         await repo.CommitFileAsync(".gitlab/agents/agent1/config.yaml", "{}");
         _kas = await KasTestHost.StartAsync(c =>
         {
+            c.Repositories.Directory = "";
             c.Repositories.UrlTemplate = daemon.BaseUrl + "{project}.git";
             c.Repositories.CacheDirectory = Path.Combine(Path.GetDirectoryName(c.Registry.Sqlite.Path)!, "cache");
         }, pollPeriod: TimeSpan.FromMinutes(10));
