@@ -8,37 +8,49 @@ namespace Gitlab.Agent.Agentk.Tests.Kas;
 
 public class AgentRegistrarTests
 {
-    [Fact]
-    public async Task After_the_first_configuration_agentk_registers_with_a_random_pod_id_and_then_skips_registration_in_GetConfiguration()
-    {
-        await using var kas = await FakeKas.StartAsync();
-        var calls = 0;
-        kas.State.OnGetConfiguration = async (_, stream, context) =>
+    private static void ServeOnce(FakeKas kas) =>
+        kas.State.OnGetConfiguration = async (request, stream, context) =>
         {
-            if (Interlocked.Increment(ref calls) == 1)
+            if (request.CommitId.Length == 0)
             {
                 await stream.WriteAsync(new ConfigurationResponse { CommitId = "c1", Configuration = new() { AgentId = 5 } });
-                return; // force a reconnect so the next request shows skip_register
             }
 
-            await Task.Delay(200, context.CancellationToken); // short streams: each reconnect shows the current skip_register
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
         };
+
+    [Fact]
+    public async Task Agentk_registers_with_a_random_pod_id_and_asks_GetConfiguration_not_to_register()
+    {
+        await using var kas = await FakeKas.StartAsync();
+        ServeOnce(kas);
         await using var agent = await AgentUnderTest.StartAsync($"grpc://127.0.0.1:{kas.Port}");
 
         var register = await kas.State.RegisterRequests.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.NotEqual(0, register.PodId);
         Assert.Equal("agentk-0", register.AgentMeta.PodName);
+        Assert.Equal("agent-ns", register.AgentMeta.PodNamespace);
         var registrar = agent.Host.Services.GetServices<IHostedService>().OfType<AgentRegistrarService>().Single();
         Assert.Equal(registrar.PodId, register.PodId);
-        Assert.False((await kas.State.ConfigurationRequests.Reader.ReadAsync()).Request.SkipRegister);
-        // Every later stream asks KAS not to register again.
-        var later = await kas.State.ConfigurationRequests.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        while (!later.Request.SkipRegister)
-        {
-            later = await kas.State.ConfigurationRequests.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        Assert.True((await kas.State.ConfigurationRequests.Reader.ReadAsync()).Request.SkipRegister);
+        Assert.Equal(5, (await agent.Module.NextAsync()).AgentId);
+    }
 
-        Assert.Equal("c1", later.Request.CommitId);
+    [Fact]
+    public async Task Without_AgentRegistrar_on_KAS_the_stream_is_reopened_so_GetConfiguration_registers()
+    {
+        await using var kas = await FakeKas.StartAsync(registrar: false);
+        ServeOnce(kas);
+        await using var agent = await AgentUnderTest.StartAsync($"grpc://127.0.0.1:{kas.Port}");
+
+        await agent.Logs.WaitForAsync(l => l.EventId.Id == 3011);
+        var first = await kas.State.ConfigurationRequests.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var second = await kas.State.ConfigurationRequests.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(first.Request.SkipRegister);
+        Assert.False(second.Request.SkipRegister);
+        Assert.Equal(5, (await agent.Module.NextAsync()).AgentId);
+        Assert.Equal(0, agent.Logs.Count(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning));
     }
 }
