@@ -92,6 +92,7 @@ internal static class KasErrorDescriber
                         KasErrorKind.Misconfiguration);
                 case HttpRequestException { HttpRequestError: HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded or HttpRequestError.VersionNegotiationError }:
                 case HttpProtocolException:
+                case HttpIOException { HttpRequestError: HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded }:
                     return new KasError(
                         $"failed to connect to KAS at {target}: the server does not speak gRPC over HTTP/2 — check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss)" +
                         (address.Scheme == "grpc" ? "; grpc:// is cleartext HTTP/2, use grpcs:// for a TLS listener" : string.Empty),
