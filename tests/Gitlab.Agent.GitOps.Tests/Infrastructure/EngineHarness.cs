@@ -18,7 +18,24 @@ internal sealed class EngineHarness : IAsyncDisposable
         Client = new KubernetesDynamicClient(Kubernetes);
         Logs = new ListLoggerProvider();
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
-        Engine = new SyncEngine(Client, Claims, Options.Create(options), TimeProvider.System, LoggerFactory.CreateLogger<SyncEngine>());
+        _options = options;
+        Engine = EngineFor(1);
+    }
+
+    private readonly GitOpsAgentOptions _options;
+    private readonly Dictionary<long, SyncEngine> _engines = [];
+    private readonly Dictionary<ProjectSyncState, SyncEngine> _stateEngines = [];
+
+    /// <summary>Each agent has its own engine (and its own object claims), as in separate agentk processes.</summary>
+    public SyncEngine EngineFor(long agentId)
+    {
+        if (!_engines.TryGetValue(agentId, out var engine))
+        {
+            engine = new SyncEngine(Client, agentId == 1 ? Claims : new ObjectClaims(), Options.Create(_options), TimeProvider.System, LoggerFactory.CreateLogger<SyncEngine>());
+            _engines[agentId] = engine;
+        }
+
+        return engine;
     }
 
     public KubernetesApiServer Cluster { get; }
@@ -47,11 +64,13 @@ internal sealed class EngineHarness : IAsyncDisposable
         var settings = new ManifestProjectSettings { ProjectPath = project };
         settings = tweak?.Invoke(settings) ?? settings;
         var inventoryId = $"{agentId}-{ManifestProjectSettings.ProjectHash(project)}";
-        return new ProjectSyncState(settings, new InventoryStore(Client, inventoryId, settings.DefaultNamespace));
+        var state = new ProjectSyncState(settings, new InventoryStore(Client, inventoryId, settings.DefaultNamespace));
+        _stateEngines[state] = EngineFor(agentId);
+        return state;
     }
 
     public Task<SyncOutcome> SyncAsync(ProjectSyncState state, string commit, params (string Path, string Content)[] files) =>
-        Engine.SyncAsync(state, new SyncBatch(commit, 42, [.. files.Select(f => (f.Path, Encoding.UTF8.GetBytes(f.Content)))]), CancellationToken.None);
+        _stateEngines[state].SyncAsync(state, new SyncBatch(commit, 42, [.. files.Select(f => (f.Path, Encoding.UTF8.GetBytes(f.Content)))]), CancellationToken.None);
 
     public async Task<JsonObject?> GetAsync(string apiVersion, string kind, string? ns, string name)
     {
@@ -63,7 +82,13 @@ internal sealed class EngineHarness : IAsyncDisposable
     {
         var obj = Gitlab.Agent.GitOps.Agent.ManifestDecoder.Decode("x.yaml", Encoding.UTF8.GetBytes(yaml)).Objects.Single();
         var resource = await Client.ResolveAsync(obj.ApiVersion, obj.Kind, CancellationToken.None) ?? throw new InvalidOperationException("not served");
-        return await Client.ApplyAsync(resource, obj.Object, obj.Namespace, obj.Name, manager, dryRun: false, CancellationToken.None);
+        var ns = resource.Namespaced ? (obj.Namespace.Length == 0 ? "default" : obj.Namespace) : null;
+        if (ns is not null)
+        {
+            obj.Object["metadata"]!["namespace"] = ns;
+        }
+
+        return await Client.ApplyAsync(resource, obj.Object, ns, obj.Name, manager, dryRun: false, CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()
