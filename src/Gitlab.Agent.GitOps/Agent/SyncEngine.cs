@@ -573,6 +573,7 @@ internal sealed class SyncEngine(
     {
         var deadline = timeProvider.GetUtcNow() + _options.EstablishTimeout;
         var pending = stage0.Where(p => p.Result?.Result == GitOpsObjectResult.Applied).ToList();
+        var delay = TimeSpan.FromMilliseconds(25);
         while (pending.Count > 0 && timeProvider.GetUtcNow() < deadline)
         {
             var still = new ConcurrentBag<PlannedObject>();
@@ -594,7 +595,8 @@ internal sealed class SyncEngine(
             pending = [.. still];
             if (pending.Count > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), timeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
         }
 
