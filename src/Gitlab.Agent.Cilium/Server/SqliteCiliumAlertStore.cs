@@ -14,6 +14,7 @@ internal sealed class SqliteCiliumAlertStore : ICiliumAlertStore, IDisposable
         "agent_id, fingerprint, policy_namespace, policy_name, traffic_direction, verdict, drop_reason, source, destination, " +
         "count, dropped_alerts, dropped_flows, reports, first_seen, last_seen, received_at, last_report, payload";
 
+    private readonly string _path;
     private readonly string _connectionString;
     private readonly int _maxAlertsPerAgent;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -21,8 +22,8 @@ internal sealed class SqliteCiliumAlertStore : ICiliumAlertStore, IDisposable
 
     public SqliteCiliumAlertStore(IOptions<CiliumServerOptions> options)
     {
-        var path = Path.GetFullPath(options.Value.DatabasePath);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        _path = Path.GetFullPath(options.Value.DatabasePath);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = _path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
         _maxAlertsPerAgent = options.Value.MaxAlertsPerAgent;
     }
 
@@ -164,16 +165,16 @@ internal sealed class SqliteCiliumAlertStore : ICiliumAlertStore, IDisposable
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        var initialized = Volatile.Read(ref _initialized);
+        if (!initialized && Path.GetDirectoryName(_path) is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        if (!Volatile.Read(ref _initialized))
+        if (!initialized)
         {
-            var directory = Path.GetDirectoryName(connection.DataSource);
-            if (!string.IsNullOrEmpty(directory))
-            {
-                Directory.CreateDirectory(directory);
-            }
-
             await using var command = connection.CreateCommand();
             command.CommandText = """
                 PRAGMA journal_mode = WAL;
