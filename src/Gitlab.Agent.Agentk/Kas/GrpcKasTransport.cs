@@ -10,6 +10,24 @@ internal sealed class GrpcKasTransport : IKasTransport
         var secure = context.Address.Scheme == "grpcs";
         var port = context.Address.IsDefaultPort || context.Address.Port <= 0 ? (secure ? 443 : 80) : context.Address.Port;
         var builder = new UriBuilder(secure ? Uri.UriSchemeHttps : Uri.UriSchemeHttp, context.Address.Host, port);
-        return new KasTransportChannel(builder.Uri, context.CreateHttpHandler());
+        HttpMessageHandler handler = context.CreateHttpHandler();
+        if (secure && context.TlsServerName is { } serverName)
+        {
+            // SocketsHttpHandler takes SNI from the Host header; like grpc-go, :authority then carries the server name too.
+            handler = new ServerNameHandler(serverName, port, handler);
+        }
+
+        return new KasTransportChannel(builder.Uri, handler);
+    }
+
+    private sealed class ServerNameHandler(string serverName, int port, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private readonly string _host = port == 443 ? serverName : $"{serverName}:{port}";
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Host = _host;
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

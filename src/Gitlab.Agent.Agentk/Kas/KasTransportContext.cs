@@ -92,43 +92,63 @@ public sealed class KasTransportContext
             return true;
         }
 
-        // Only chain errors can be fixed by the extra roots; a name mismatch or a missing certificate stays fatal.
-        if (errors == SslPolicyErrors.RemoteCertificateChainErrors && certificate is not null && _extraRoots.Count > 0)
+        var failures = new List<string>();
+        if (certificate is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
         {
-            using var custom = new X509Chain();
-            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.AddRange(_extraRoots);
-            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-
-            var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            if (custom.Build(leaf))
-            {
-                return true;
-            }
-
-            LastTlsFailure = Describe(errors, custom);
-            return false;
+            failures.Add(nameof(SslPolicyErrors.RemoteCertificateNotAvailable));
         }
 
-        LastTlsFailure = Describe(errors, chain);
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            failures.Add(nameof(SslPolicyErrors.RemoteCertificateNameMismatch));
+        }
+
+        // Chain errors can be fixed by the extra roots (--ca-cert-file); a name mismatch cannot.
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors) && !TrustedByExtraRoots(certificate, chain, failures))
+        {
+            failures.Add(nameof(SslPolicyErrors.RemoteCertificateChainErrors));
+        }
+
+        if (failures.Count == 0)
+        {
+            return true;
+        }
+
+        LastTlsFailure = string.Join(", ", failures.Distinct());
         return false;
     }
 
-    private static string Describe(SslPolicyErrors errors, X509Chain? chain)
+    private bool TrustedByExtraRoots(X509Certificate? certificate, X509Chain? chain, List<string> failures)
     {
-        var reasons = new List<string> { errors.ToString() };
-        if (chain is not null)
+        if (certificate is null || _extraRoots.Count == 0)
         {
-            reasons.AddRange(chain.ChainStatus.Select(s => s.Status.ToString()));
+            if (chain is not null)
+            {
+                failures.AddRange(chain.ChainStatus.Select(s => s.Status.ToString()));
+            }
+
+            return false;
         }
 
-        return string.Join(", ", reasons.Distinct());
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(_extraRoots);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        if (custom.Build(leaf))
+        {
+            return true;
+        }
+
+        failures.AddRange(custom.ChainStatus.Select(s => s.Status.ToString()));
+        return false;
     }
 }

@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+using Gitlab.Agent.Testing.Registry;
+
+namespace Gitlab.Agent.Testing.Server;
+
+/// <summary>
+/// The one place the server calls the pure algorithms of <c>Gitlab.Agent.Testing.Semantics</c> (selectors, patches,
+/// server-side apply, protobuf, RBAC) and translates their exceptions into API Status errors.
+/// </summary>
+internal static class SemanticsBridge
+{
+    private const string Pending = "not available yet in this build: ";
+
+    /// <summary>A label-selector predicate; null text or "" matches everything. Bad syntax gives 400.</summary>
+    public static Func<IReadOnlyDictionary<string, string>, bool> LabelSelector(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return static _ => true;
+        }
+
+        try
+        {
+            var selector = Semantics.LabelSelector.Parse(text);
+            return labels => selector.Matches(labels);
+        }
+        catch (Semantics.SelectorException e)
+        {
+            throw KubeApiException.BadRequest(e.Message);
+        }
+    }
+
+    /// <summary>A predicate from a LabelSelector object (<c>matchLabels</c>/<c>matchExpressions</c>); null matches nothing.</summary>
+    public static Func<IReadOnlyDictionary<string, string>, bool>? LabelSelectorFromObject(JsonObject? selector)
+    {
+        if (selector is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var parsed = Semantics.LabelSelector.FromLabelSelectorObject(selector);
+            return labels => parsed.Matches(labels);
+        }
+        catch (Semantics.SelectorException e)
+        {
+            throw KubeApiException.BadRequest(e.Message);
+        }
+    }
+
+    /// <summary>A field-selector predicate over precomputed field values; unsupported fields give 400.</summary>
+    public static Func<IReadOnlyDictionary<string, string>, bool> FieldSelector(string? text, ResourceType type)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return static _ => true;
+        }
+
+        Semantics.FieldSelector selector;
+        try
+        {
+            selector = Semantics.FieldSelector.Parse(text);
+        }
+        catch (Semantics.SelectorException e)
+        {
+            throw KubeApiException.BadRequest(e.Message);
+        }
+
+        foreach (var requirement in selector.Requirements)
+        {
+            if (requirement.Field is not ("metadata.name" or "metadata.namespace") && !type.FieldSelectors.ContainsKey(requirement.Field))
+            {
+                throw KubeApiException.BadRequest($"field label not supported: {requirement.Field}");
+            }
+        }
+
+        return fields => selector.Matches(f => fields.TryGetValue(f, out var v) ? v : null);
+    }
+
+    /// <summary>RFC 6902 JSON patch; failures are 422 (failed operation) or 400 (malformed), as the apiserver answers.</summary>
+    public static JsonNode JsonPatch(JsonNode document, JsonArray ops)
+    {
+        try
+        {
+            return Semantics.JsonPatch.Apply(document, ops);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+    }
+
+    /// <summary>RFC 7386 JSON merge patch.</summary>
+    public static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        try
+        {
+            return Semantics.MergePatch.Apply(target, patch);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+    }
+
+    private static KubeApiException PatchError(Semantics.PatchException e) => e.StatusCode == 422
+        ? new KubeApiException(422, "Invalid", "the server rejected our request due to an error in our request",
+            new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["reason"] = "UnexpectedServerResponse", ["message"] = e.Message }) })
+        : KubeApiException.BadRequest(e.Message);
+
+    public static JsonObject StrategicMerge(JsonObject original, JsonObject patch, ResourceType type) =>
+        throw KubeApiException.UnsupportedMediaType(Pending + "strategic merge patch");
+
+    public static ApplyOutcome Apply(JsonObject? live, JsonObject config, string manager, bool force, ResourceType type, DateTimeOffset now) =>
+        throw KubeApiException.UnsupportedMediaType(Pending + "server-side apply");
+
+    /// <summary>Records an Update operation of <paramref name="manager"/> in <c>metadata.managedFields</c>.</summary>
+    public static JsonObject RecordUpdate(JsonObject? oldObject, JsonObject newObject, string manager, ResourceType type, DateTimeOffset now, string? subresource) =>
+        newObject;
+
+    public static string DefaultManager(string? userAgent)
+    {
+        if (string.IsNullOrEmpty(userAgent))
+        {
+            return "unknown";
+        }
+
+        var slash = userAgent.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 ? userAgent[..slash] : userAgent;
+    }
+
+    public static bool IsProtobufEnvelope(ReadOnlySpan<byte> body) =>
+        body.Length >= 4 && body[0] == 0x6b && body[1] == 0x38 && body[2] == 0x73 && body[3] == 0;
+
+    public static JsonObject DecodeProtobuf(ReadOnlySpan<byte> body) =>
+        throw KubeApiException.UnsupportedMediaType(Pending + "protobuf request bodies");
+}
+
+/// <summary>Result of a server-side apply: the merged object, or the conflicts that stopped it.</summary>
+internal sealed record ApplyOutcome(JsonObject? Object, IReadOnlyList<(string Manager, string Path)> Conflicts, string ConflictMessage);
