@@ -33,7 +33,6 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
         var imp = header.Extra is { } extra && extra.Is(HeaderExtra.Descriptor) ? extra.Unpack<HeaderExtra>().ImpConfig : null;
 
         var cluster = client();
-        using var message = new HttpRequestMessage(new HttpMethod(request.Method), BuildUri(cluster.BaseAddress, request));
         var upgrade = HttpHeaderRules.IsUpgrade(request.Header.Select(h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value.Value)));
         var hasImpersonationHeaders = request.Header.Keys.Any(HttpHeaderRules.IsImpersonation);
         if (IsSet(imp) && hasImpersonationHeaders)
@@ -43,73 +42,53 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
             return;
         }
 
-        CopyRequestHeaders(request, message, upgrade);
+        var headers = RequestHeaders(request, upgrade);
         if (IsSet(imp))
         {
-            ApplyImpersonation(imp!, message.Headers);
+            AddImpersonation(imp!, headers);
         }
 
         var hasBody = !upgrade && (header.HasContentLength ? header.ContentLength != 0 : request.Method is not ("GET" or "HEAD"));
-        if (hasBody)
+        var clusterRequest = new ClusterRequest(request.Method, BuildUri(cluster.BaseAddress, request).PathAndQuery, headers, upgrade)
         {
-            var content = new FramesContent(frames);
-            foreach (var (name, values) in request.Header)
-            {
-                if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
-                {
-                    content.Headers.TryAddWithoutValidation(name, values.Value);
-                }
-            }
+            WriteBody = hasBody ? (stream, ct) => CopyBodyAsync(frames, stream, ct) : null,
+            ContentLength = hasBody && header.HasContentLength && header.ContentLength > 0 ? header.ContentLength : null,
+        };
 
-            if (header.HasContentLength && header.ContentLength > 0)
-            {
-                content.Headers.ContentLength = header.ContentLength;
-            }
-
-            message.Content = content;
-        }
-
-        if (upgrade)
-        {
-            message.Version = HttpVersion.Version11;
-            message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        }
-        else
-        {
-            message.Version = HttpVersion.Version20;
-            message.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        }
-
-        HttpResponseMessage response;
+        ClusterResponse response;
         try
         {
-            response = await cluster.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            response = await cluster.SendAsync(clusterRequest, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or IOException or System.Security.Authentication.AuthenticationException or System.Net.Sockets.SocketException
+            || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             TunnelLog.KubernetesRequestFailed(logger, request.Method, request.UrlPath, e.Message);
             await RespondAsync(call, 502, $"agentk could not reach the Kubernetes API server {cluster.BaseAddress}: {e.Message}", cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        using (response)
+        await using (response.ConfigureAwait(false))
         {
-            var switching = upgrade && response.StatusCode == HttpStatusCode.SwitchingProtocols;
+            var switching = upgrade && response.StatusCode == (int)HttpStatusCode.SwitchingProtocols;
             await call.SendMessageAsync(ResponseHeaderFrame(response, switching), cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (body.ConfigureAwait(false))
+            if (switching)
             {
-                if (switching)
-                {
-                    await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
-                    await PipeUpgradedAsync(call, frames, body, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-
-                await StreamBodyAsync(call, body, cancellationToken).ConfigureAwait(false);
+                await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
+                await PipeUpgradedAsync(call, frames, response.Body, cancellationToken).ConfigureAwait(false);
+                return;
             }
 
+            await StreamBodyAsync(call, response.Body, cancellationToken).ConfigureAwait(false);
             await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CopyBodyAsync(RequestFrames frames, Stream stream, CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in frames.ReadBodyAsync().ConfigureAwait(false))
+        {
+            await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -128,66 +107,74 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
         return builder.Uri;
     }
 
-    private void CopyRequestHeaders(Protocol.Prototool.HttpRequest request, HttpRequestMessage message, bool upgrade)
+    private List<KeyValuePair<string, string>> RequestHeaders(Protocol.Prototool.HttpRequest request, bool upgrade)
     {
+        var headers = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in request.Header)
         {
-            if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Authorization", StringComparison.OrdinalIgnoreCase)
+            var keepForUpgrade = upgrade && (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase));
+            if (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase)
                 || name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase)
-                || (HttpHeaderRules.HopByHop.Contains(name) && !(upgrade && name is "Connection" or "Upgrade")))
+                || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
+                || (HttpHeaderRules.HopByHop.Contains(name) && !keepForUpgrade))
             {
                 continue;
             }
 
-            message.Headers.TryAddWithoutValidation(name, values.Value);
+            foreach (var value in values.Value)
+            {
+                headers.Add(new(name, value));
+            }
         }
 
         if (upgrade)
         {
-            message.Headers.Connection.Clear();
-            message.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+            headers.Add(new("Connection", "Upgrade"));
         }
 
         var userAgent = request.Header.TryGetValue("User-Agent", out var ua) && ua.Value.Count > 0 ? ua.Value[0] + " " : string.Empty;
-        message.Headers.TryAddWithoutValidation("User-Agent", $"{userAgent}via gitlab-agent/{agentVersion}");
+        headers.Add(new("User-Agent", $"{userAgent}via gitlab-agent/{agentVersion}"));
+        return headers;
     }
 
-    private static void ApplyImpersonation(ImpersonationConfig imp, HttpRequestHeaders headers)
+    private static void AddImpersonation(ImpersonationConfig imp, List<KeyValuePair<string, string>> headers)
     {
         if (imp.Username.Length > 0)
         {
-            headers.TryAddWithoutValidation("Impersonate-User", imp.Username);
+            headers.Add(new("Impersonate-User", imp.Username));
         }
 
         if (imp.Uid.Length > 0)
         {
-            headers.TryAddWithoutValidation("Impersonate-Uid", imp.Uid);
+            headers.Add(new("Impersonate-Uid", imp.Uid));
         }
 
         foreach (var group in imp.Groups)
         {
-            headers.TryAddWithoutValidation("Impersonate-Group", group);
+            headers.Add(new("Impersonate-Group", group));
         }
 
         foreach (var extra in imp.Extra)
         {
             foreach (var value in extra.Val)
             {
-                headers.TryAddWithoutValidation("Impersonate-Extra-" + HttpHeaderRules.EscapeExtraKey(extra.Key), value);
+                headers.Add(new("Impersonate-Extra-" + HttpHeaderRules.EscapeExtraKey(extra.Key), value));
             }
         }
     }
 
-    private static ByteString ResponseHeaderFrame(HttpResponseMessage response, bool switching)
+    private static ByteString ResponseHeaderFrame(ClusterResponse response, bool switching)
     {
-        var code = (int)response.StatusCode;
-        var head = new Protocol.Prototool.HttpResponse { StatusCode = code, Status = $"{code} {response.ReasonPhrase ?? response.StatusCode.ToString()}" };
-        void Add(string name, IEnumerable<string> values)
+        var code = response.StatusCode;
+        var reason = response.Reason.Length > 0 ? response.Reason : ((HttpStatusCode)code).ToString();
+        var head = new Protocol.Prototool.HttpResponse { StatusCode = code, Status = $"{code} {reason}" };
+        foreach (var (name, value) in response.Headers)
         {
-            if (HttpHeaderRules.HopByHop.Contains(name) && !(switching && name is "Connection" or "Upgrade"))
+            var keepForUpgrade = switching && (name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase) || name.Equals("Connection", StringComparison.OrdinalIgnoreCase));
+            if (HttpHeaderRules.HopByHop.Contains(name) && !keepForUpgrade)
             {
-                return;
+                continue;
             }
 
             if (!head.Header.TryGetValue(name, out var v))
@@ -196,17 +183,7 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
                 head.Header[name] = v;
             }
 
-            v.Value.AddRange(values);
-        }
-
-        foreach (var (name, values) in response.Headers)
-        {
-            Add(name, values);
-        }
-
-        foreach (var (name, values) in response.Content.Headers)
-        {
-            Add(name, values);
+            v.Value.Add(value);
         }
 
         return new HttpResponse { Header = new HttpResponse.Types.Header { Response = head } }.ToByteString();
@@ -339,25 +316,5 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
 
         private async Task<Protocol.Grpctool.HttpRequest?> NextAsync() =>
             await source.MoveNextAsync().ConfigureAwait(false) ? Protocol.Grpctool.HttpRequest.Parser.ParseFrom(source.Current) : null;
-    }
-
-    /// <summary>Request body streamed from the tunnel's data frames.</summary>
-    private sealed class FramesContent(RequestFrames frames) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            await foreach (var chunk in frames.ReadBodyAsync().ConfigureAwait(false))
-            {
-                await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = -1;
-            return false;
-        }
     }
 }

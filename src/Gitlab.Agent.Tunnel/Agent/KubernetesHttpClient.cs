@@ -15,6 +15,8 @@ internal sealed class KubernetesHttpClient : IDisposable
 {
     private readonly KubernetesClientConfiguration _configuration;
     private readonly HttpMessageInvoker _invoker;
+    private readonly RawHttp1Client _raw;
+    private readonly X509Certificate2? _clientCertificate;
 
     public KubernetesHttpClient(KubernetesClientConfiguration configuration)
     {
@@ -25,6 +27,11 @@ internal sealed class KubernetesHttpClient : IDisposable
         }
 
         BaseAddress = new Uri(configuration.Host.TrimEnd('/') + "/");
+        if (BaseAddress.Scheme == Uri.UriSchemeHttps && (!string.IsNullOrEmpty(configuration.ClientCertificateData) || !string.IsNullOrEmpty(configuration.ClientCertificateFilePath)))
+        {
+            _clientCertificate = LoadClientCertificate(configuration);
+        }
+
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -37,45 +44,153 @@ internal sealed class KubernetesHttpClient : IDisposable
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
         };
-
         if (BaseAddress.Scheme == Uri.UriSchemeHttps)
         {
-            if (!string.IsNullOrEmpty(configuration.TlsServerName))
-            {
-                handler.SslOptions.TargetHost = configuration.TlsServerName;
-            }
-
-            if (configuration.SkipTlsVerify)
-            {
-#pragma warning disable CA5359 // insecure-skip-tls-verify is an explicit choice in the agent's kubeconfig.
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
-#pragma warning restore CA5359
-            }
-            else if (configuration.SslCaCerts is { Count: > 0 } roots)
-            {
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateWithRoots(roots, certificate, chain, errors);
-            }
-
-            if (!string.IsNullOrEmpty(configuration.ClientCertificateData) || !string.IsNullOrEmpty(configuration.ClientCertificateFilePath))
-            {
-                handler.SslOptions.ClientCertificates = [LoadClientCertificate(configuration)];
-            }
+            handler.SslOptions = CreateTlsOptions();
         }
 
         _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        _raw = new RawHttp1Client(BaseAddress, CreateTlsOptions);
     }
 
     /// <summary>API server address with a trailing slash.</summary>
     public Uri BaseAddress { get; }
 
-    /// <summary>Adds the agent's credentials and sends; the response is returned as soon as its headers arrive.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds the agent's credentials and sends; the response is returned as soon as its headers arrive. Requests that
+    /// repeat a header name (several impersonated groups) go over HTTP/1.1 with one line per value.
+    /// </summary>
+    public async Task<ClusterResponse> SendAsync(ClusterRequest request, CancellationToken cancellationToken)
     {
-        request.Headers.Authorization = await GetAuthorizationAsync(cancellationToken).ConfigureAwait(false);
-        return await _invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var headers = new List<KeyValuePair<string, string>>(request.Headers);
+        if (await GetAuthorizationAsync(cancellationToken).ConfigureAwait(false) is { } authorization)
+        {
+            headers.Add(new("Authorization", authorization.ToString()));
+        }
+
+        var withCredentials = request with { Headers = headers };
+        var repeated = headers.GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Any(g => g.Count() > 1);
+        return repeated
+            ? await _raw.SendAsync(withCredentials, cancellationToken).ConfigureAwait(false)
+            : await SendWithHandlerAsync(withCredentials, cancellationToken).ConfigureAwait(false);
     }
 
-    public void Dispose() => _invoker.Dispose();
+    public void Dispose()
+    {
+        _invoker.Dispose();
+        _clientCertificate?.Dispose();
+    }
+
+    private async Task<ClusterResponse> SendWithHandlerAsync(ClusterRequest request, CancellationToken cancellationToken)
+    {
+        var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(BaseAddress.GetLeftPart(UriPartial.Authority) + request.PathAndQuery));
+        try
+        {
+            if (request.Upgrade)
+            {
+                message.Version = HttpVersion.Version11;
+                message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            }
+            else
+            {
+                message.Version = HttpVersion.Version20;
+                message.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            }
+
+            if (request.WriteBody is { } writeBody)
+            {
+                message.Content = new BodyContent(writeBody, request.ContentLength);
+            }
+
+            foreach (var (name, value) in request.Headers)
+            {
+                if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                {
+                    if (message.Content is not null && !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+                    {
+                        message.Content.Headers.TryAddWithoutValidation(name, value);
+                    }
+                }
+                else
+                {
+                    message.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
+
+            var response = await _invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            var headers = new List<KeyValuePair<string, string>>();
+            foreach (var (name, values) in response.Headers.NonValidated)
+            {
+                foreach (var value in values)
+                {
+                    headers.Add(new(name, value));
+                }
+            }
+
+            foreach (var (name, values) in response.Content.Headers.NonValidated)
+            {
+                foreach (var value in values)
+                {
+                    headers.Add(new(name, value));
+                }
+            }
+
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new ClusterResponse((int)response.StatusCode, response.ReasonPhrase ?? string.Empty, headers, body, new Owner(response, message));
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
+    }
+
+    private SslClientAuthenticationOptions CreateTlsOptions()
+    {
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = string.IsNullOrEmpty(_configuration.TlsServerName) ? BaseAddress.IdnHost : _configuration.TlsServerName,
+        };
+        if (_configuration.SkipTlsVerify)
+        {
+#pragma warning disable CA5359 // insecure-skip-tls-verify is an explicit choice in the agent's kubeconfig.
+            options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+        else if (_configuration.SslCaCerts is { Count: > 0 } roots)
+        {
+            options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) => ValidateWithRoots(roots, certificate, chain, errors);
+        }
+
+        if (_clientCertificate is not null)
+        {
+            options.ClientCertificates = [_clientCertificate];
+        }
+
+        return options;
+    }
+
+    private sealed class Owner(HttpResponseMessage response, HttpRequestMessage request) : IDisposable
+    {
+        public void Dispose()
+        {
+            response.Dispose();
+            request.Dispose();
+        }
+    }
+
+    private sealed class BodyContent(Func<Stream, CancellationToken, Task> write, long? contentLength) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) => write(stream, cancellationToken);
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => write(stream, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = contentLength ?? -1;
+            return contentLength is not null;
+        }
+    }
 
     private async Task<AuthenticationHeaderValue?> GetAuthorizationAsync(CancellationToken cancellationToken)
     {

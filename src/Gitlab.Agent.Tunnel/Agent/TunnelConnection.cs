@@ -78,29 +78,36 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
 
     private async Task<Outcome> RunOnceAsync(CancellationToken stopping)
     {
-        using var callCts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // Not linked to `stopping`: an idle stream is closed gracefully on shutdown (see RetireAsync).
+        using var callCts = new CancellationTokenSource();
         using var call = manager.Client.Connect(cancellationToken: callCts.Token);
         manager.Metrics.AgentConnections.Add(1);
         try
         {
-            await call.RequestStream.WriteAsync(manager.Descriptor, callCts.Token).ConfigureAwait(false);
-            var next = call.ResponseStream.MoveNext(callCts.Token);
+            Task<bool> next;
+            using (stopping.Register(static c => ((CancellationTokenSource)c!).Cancel(), callCts))
+            {
+                await call.RequestStream.WriteAsync(manager.Descriptor, callCts.Token).ConfigureAwait(false);
+            }
+
+            next = call.ResponseStream.MoveNext(callCts.Token);
+            var stoppedSource = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var stoppedRegistration = stopping.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), stoppedSource);
+            var stopped = stoppedSource.Task;
             while (true)
             {
-                using var idleTimer = CancellationTokenSource.CreateLinkedTokenSource(callCts.Token);
+                using var idleTimer = new CancellationTokenSource();
                 var idle = Task.Delay(manager.Options.MaxIdleTime, manager.TimeProvider, idleTimer.Token);
-                var first = await Task.WhenAny(next, idle).ConfigureAwait(false);
+                var first = await Task.WhenAny(next, idle, stopped).ConfigureAwait(false);
                 await idleTimer.CancelAsync().ConfigureAwait(false);
                 if (first == next)
                 {
                     break;
                 }
 
-                if (manager.TryRetireIdle())
+                if (first == stopped || manager.TryRetireIdle())
                 {
-                    // Reset the stream so KAS drops it from its registry, then stop.
-                    await callCts.CancelAsync().ConfigureAwait(false);
-                    await Observe(next).ConfigureAwait(false);
+                    await RetireAsync(call, next, callCts).ConfigureAwait(false);
                     return Outcome.Retired;
                 }
             }
@@ -120,6 +127,7 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
             manager.OnBusy();
             try
             {
+                using var stop = stopping.Register(static c => ((CancellationTokenSource)c!).Cancel(), callCts);
                 await ServeAsync(call, frame.RequestInfo, callCts).ConfigureAwait(false);
             }
             finally
@@ -132,6 +140,36 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
         finally
         {
             manager.Metrics.AgentConnections.Add(-1);
+        }
+    }
+
+    /// <summary>
+    /// Closes an idle stream without reading anything more: tells KAS with the retired signal (so a request that KAS
+    /// claimed at this very moment moves to another tunnel), half-closes, and waits briefly for KAS to end the stream.
+    /// </summary>
+    private static async Task RetireAsync(AsyncDuplexStreamingCall<ConnectRequest, ConnectResponse> call, Task<bool> next, CancellationTokenSource callCts)
+    {
+        try
+        {
+            callCts.CancelAfter(TimeSpan.FromSeconds(5));
+            await call.RequestStream.WriteAsync(new ConnectRequest
+            {
+                Error = new Error { Status = new Protocol.GoogleRpc.Status { Code = (int)StatusCode.Unavailable, Message = TunnelSignals.RetiredMessage } },
+            }, callCts.Token).ConfigureAwait(false);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            var more = await next.ConfigureAwait(false);
+            while (more)
+            {
+                more = await call.ResponseStream.MoveNext(callCts.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is RpcException or IOException or InvalidOperationException or OperationCanceledException)
+        {
+            // KAS is gone or slow: the stream is dropped anyway.
+        }
+        finally
+        {
+            await callCts.CancelAsync().ConfigureAwait(false);
         }
     }
 

@@ -44,7 +44,8 @@ internal sealed class ReverseTunnelService(
             {
                 TunnelLog.TunnelClosedIdle(logger, agent.AgentId, tunnel.Id);
                 _ = idleRead.Exception;
-                if (idleRead.IsCompletedSuccessfully && await idleRead.ConfigureAwait(false))
+                if (idleRead.IsCompletedSuccessfully && await idleRead.ConfigureAwait(false)
+                    && requestStream.Current.MsgCase != ConnectRequest.MsgOneofCase.Error)
                 {
                     throw new RpcException(new Status(StatusCode.InvalidArgument, $"unexpected '{requestStream.Current.MsgCase}' on an idle tunnel"));
                 }

@@ -30,6 +30,13 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     private readonly Channel<ByteString> _incoming = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource<Metadata> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const int MaxAttempts = 3;
+    private const long MaxReplayBytes = 1024 * 1024;
+    private readonly List<ByteString> _replay = [];
+    private long _replayBytes;
+    private volatile bool _replayable = true;
+    private bool _headerReceived;
+    private bool _callerClosed;
     private Status? _status;
     private Metadata _trailers = [];
 
@@ -122,10 +129,44 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     private async Task RunAsync()
     {
         var ct = _cts.Token;
-        ITunnel? tunnel = null;
-        var status = Status.DefaultSuccess;
+        Status status;
         try
         {
+            status = await RouteAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            status = _options.Deadline is { } d && d.ToUniversalTime() <= DateTime.UtcNow
+                ? new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.")
+                : new Status(StatusCode.Cancelled, "Call cancelled.");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            status = new Status(StatusCode.Internal, $"Call to agent {_agentId} failed: {e.Message}", e);
+        }
+
+        _status = status;
+        if (status.StatusCode == StatusCode.OK)
+        {
+            _headers.TrySetResult([]);
+        }
+        else
+        {
+            _headers.TrySetException(new RpcException(status, _trailers));
+        }
+
+        _outgoing.Writer.TryComplete();
+        _incoming.Writer.TryComplete();
+        _finished.TrySetResult();
+        _cts.Dispose();
+    }
+
+    /// <summary>Finds a tunnel and makes the call, moving to another tunnel when the agent retired the claimed one.</summary>
+    private async Task<Status> RouteAsync(CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            ITunnel tunnel;
             using (var findTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 findTimeout.CancelAfter(_serverOptions.FindTimeout);
@@ -137,71 +178,94 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
                 {
                     TunnelLog.TunnelNotFound(_logger, _agentId, _method.FullName, _serverOptions.FindTimeout);
                     _metrics.RoutingFailures.Add(1, new KeyValuePair<string, object?>("reason", "not_found"));
-                    status = new Status(StatusCode.DeadlineExceeded, NotFoundMessage);
-                    return;
+                    return new Status(StatusCode.DeadlineExceeded, NotFoundMessage);
                 }
             }
 
             _metrics.RequestsRouted.Add(1);
-            var info = new RequestInfo { MethodName = _method.FullName };
-            MetadataConversion.CopyTo(_options.Headers, info.Meta);
-            await tunnel.SendAsync(new ConnectResponse { RequestInfo = info }, ct).ConfigureAwait(false);
-            using var sendCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var send = SendLoopAsync(tunnel, sendCts.Token);
+            Status status;
+            bool retry;
             try
             {
-                status = await ReceiveLoopAsync(tunnel, ct).ConfigureAwait(false);
+                (status, retry) = await AttemptAsync(tunnel, ct).ConfigureAwait(false);
             }
             finally
             {
-                // The agent finished: stop forwarding what the caller still writes.
-                await sendCts.CancelAsync().ConfigureAwait(false);
-                try
-                {
-                    await send.ConfigureAwait(false);
-                }
-                catch (Exception) when (sendCts.IsCancellationRequested)
-                {
-                }
+                tunnel.Complete();
+            }
+
+            if (retry && attempt < MaxAttempts && _replayable)
+            {
+                // The agent closed this idle tunnel as we claimed it and never read the request: use another one.
+                _metrics.RoutingFailures.Add(1, new KeyValuePair<string, object?>("reason", "tunnel_retired"));
+                continue;
             }
 
             if (status.StatusCode != StatusCode.OK)
             {
                 TunnelLog.TunnelCallFailed(_logger, _method.FullName, _agentId, tunnel.Id, status.StatusCode, status.Detail);
             }
+
+            return status;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+    }
+
+    /// <summary>One use of one tunnel. Returns the call's status and whether it may be retried on another tunnel.</summary>
+    private async Task<(Status Status, bool Retry)> AttemptAsync(ITunnel tunnel, CancellationToken ct)
+    {
+        using var sendCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task? send = null;
+        try
         {
-            status = _options.Deadline is { } d && d.ToUniversalTime() <= DateTime.UtcNow
-                ? new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.")
-                : new Status(StatusCode.Cancelled, "Call cancelled.");
-        }
-        catch (RpcException e)
-        {
-            status = e.Status;
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or ObjectDisposedException or ProtocolViolationException)
-        {
-            _metrics.RoutingFailures.Add(1, new KeyValuePair<string, object?>("reason", "tunnel_broken"));
-            status = new Status(StatusCode.Unavailable, $"Tunnel to agent {_agentId} broke: {e.Message}", e);
-        }
-        finally
-        {
-            tunnel?.Complete();
-            _status = status;
-            if (status.StatusCode == StatusCode.OK)
+            var info = new RequestInfo { MethodName = _method.FullName };
+            MetadataConversion.CopyTo(_options.Headers, info.Meta);
+            await tunnel.SendAsync(new ConnectResponse { RequestInfo = info }, ct).ConfigureAwait(false);
+            List<ByteString> replay;
+            lock (_replay)
             {
-                _headers.TrySetResult([]);
+                replay = [.. _replay];
+            }
+
+            foreach (var data in replay)
+            {
+                await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, ct).ConfigureAwait(false);
+            }
+
+            if (replay.Count > 0 && Volatile.Read(ref _callerClosed))
+            {
+                await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, ct).ConfigureAwait(false);
             }
             else
             {
-                _headers.TrySetException(new RpcException(status, _trailers));
+                send = SendLoopAsync(tunnel, sendCts.Token);
             }
 
-            _outgoing.Writer.TryComplete();
-            _incoming.Writer.TryComplete();
-            _finished.TrySetResult();
-            _cts.Dispose();
+            return (await ReceiveLoopAsync(tunnel, ct).ConfigureAwait(false), false);
+        }
+        catch (TunnelRetiredException)
+        {
+            return (new Status(StatusCode.Unavailable, $"Agent {_agentId} closed the tunnel before answering."), true);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException or RpcException or ProtocolViolationException)
+        {
+            _metrics.RoutingFailures.Add(1, new KeyValuePair<string, object?>("reason", "tunnel_broken"));
+            var detail = e is RpcException rpc ? rpc.Status.Detail : e.Message;
+            return (new Status(StatusCode.Unavailable, $"Tunnel to agent {_agentId} broke: {detail}", e), false);
+        }
+        finally
+        {
+            // The agent finished (or the tunnel broke): stop forwarding what the caller still writes.
+            await sendCts.CancelAsync().ConfigureAwait(false);
+            if (send is not null)
+            {
+                try
+                {
+                    await send.ConfigureAwait(false);
+                }
+                catch (Exception) when (sendCts.IsCancellationRequested || send.IsFaulted)
+                {
+                }
+            }
         }
     }
 
@@ -209,10 +273,26 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     {
         await foreach (var data in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
         {
+            // Kept until the agent answers, so the request can move to another tunnel if this one was being closed.
+            if (_replayable && !Volatile.Read(ref _headerReceived))
+            {
+                lock (_replay)
+                {
+                    _replay.Add(data);
+                    _replayBytes += data.Length;
+                    if (_replayBytes > MaxReplayBytes)
+                    {
+                        _replayable = false;
+                        _replay.Clear();
+                    }
+                }
+            }
+
             _metrics.BytesToAgent.Add(data.Length);
             await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, ct).ConfigureAwait(false);
         }
 
+        Volatile.Write(ref _callerClosed, true);
         await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, ct).ConfigureAwait(false);
     }
 
@@ -238,6 +318,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
             switch (frame.MsgCase)
             {
                 case ConnectRequest.MsgOneofCase.Header when state == ReceiveState.ExpectHeader:
+                    Volatile.Write(ref _headerReceived, true);
                     _headers.TrySetResult(MetadataConversion.ToMetadata(frame.Header.Meta));
                     state = ReceiveState.Messages;
                     break;
@@ -249,6 +330,9 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
                     _trailers = MetadataConversion.ToMetadata(frame.Trailer.Meta);
                     state = ReceiveState.AfterTrailer;
                     break;
+                case ConnectRequest.MsgOneofCase.Error when state == ReceiveState.ExpectHeader
+                    && frame.Error.Status is { Code: (int)StatusCode.Unavailable, Message: TunnelSignals.RetiredMessage }:
+                    throw new TunnelRetiredException();
                 case ConnectRequest.MsgOneofCase.Error when state is ReceiveState.ExpectHeader or ReceiveState.AfterTrailer:
                     var s = frame.Error.Status;
                     error = s is null
@@ -306,6 +390,9 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
         public override ReadOnlySequence<byte> PayloadAsReadOnlySequence() => new(payload);
     }
 }
+
+/// <summary>The agent closed an idle tunnel just as it was claimed (see <see cref="TunnelSignals"/>).</summary>
+internal sealed class TunnelRetiredException() : Exception(TunnelSignals.RetiredMessage);
 
 /// <summary>The agent broke the tunnel's frame order.</summary>
 internal sealed class ProtocolViolationException(string message) : Exception(message);

@@ -86,7 +86,8 @@ internal sealed class TunnelRegistry : ITunnelFinder
         LinkedListNode<Waiter>? node = null;
         lock (entry)
         {
-            for (var i = 0; i < entry.Idle.Count; i++)
+            // Newest first: the oldest idle tunnels are the ones the agent closes when its pool shrinks.
+            for (var i = entry.Idle.Count - 1; i >= 0; i--)
             {
                 if (entry.Idle[i].Supports(service, method))
                 {

@@ -144,6 +144,31 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
         return path;
     }
 
+    /// <summary>A kubeconfig for the proxy with an arbitrary bearer token (for refused credentials).</summary>
+    public string KubeconfigWithToken(string token)
+    {
+        var ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(TestCertificates.Shared.CaPem));
+        return WriteKubeconfig($$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: gitlab
+              cluster:
+                server: {{Kas.KubernetesApiAddress}}k8s-proxy
+                certificate-authority-data: {{ca}}
+            users:
+            - name: u
+              user:
+                token: "{{token}}"
+            contexts:
+            - name: c
+              context:
+                cluster: gitlab
+                user: u
+            current-context: c
+            """);
+    }
+
     public Task<KubectlResult> KubectlAsync(string kubeconfig, params string[] args) => Kubectl.RunAsync(kubeconfig, args);
 
     public async ValueTask DisposeAsync()

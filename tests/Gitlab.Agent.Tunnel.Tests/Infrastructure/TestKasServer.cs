@@ -70,15 +70,14 @@ public sealed class TestKasServer : IAsyncDisposable
         var wsEndPoint = new WebSocketTunnelEndPoint();
         var tls = transport is KasTransport.Grpcs or KasTransport.Wss;
         var websocket = transport is KasTransport.Ws or KasTransport.Wss;
-        var agentPort = options.AgentPort == 0 ? FreePort() : options.AgentPort;
-        var k8sPort = options.KubernetesApiListener ? (options.KubernetesApiPort == 0 ? FreePort() : options.KubernetesApiPort) : 0;
-        var apiPort = options.ApiListener ? FreePort() : 0;
+        ListenOptions? agentListen = null, k8sListen = null, apiListen = null;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.Http2.MaxStreamsPerConnection = 1000;
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(50);
-            k.Listen(IPAddress.Loopback, agentPort, o =>
+            k.Listen(IPAddress.Loopback, options.AgentPort, o =>
             {
+                agentListen = o;
                 o.Protocols = websocket ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                 if (tls)
                 {
@@ -90,18 +89,23 @@ public sealed class TestKasServer : IAsyncDisposable
                 k.Listen(wsEndPoint, o => o.Protocols = HttpProtocols.Http2);
             }
 
-            if (k8sPort != 0)
+            if (options.KubernetesApiListener)
             {
-                k.Listen(IPAddress.Loopback, k8sPort, o =>
+                k.Listen(IPAddress.Loopback, options.KubernetesApiPort, o =>
                 {
+                    k8sListen = o;
                     o.Protocols = HttpProtocols.Http1AndHttp2;
                     o.UseHttps(TestCertificates.Shared.Server);
                 });
             }
 
-            if (apiPort != 0)
+            if (options.ApiListener)
             {
-                k.Listen(IPAddress.Loopback, apiPort, o => o.Protocols = HttpProtocols.Http1AndHttp2);
+                k.Listen(IPAddress.Loopback, 0, o =>
+                {
+                    apiListen = o;
+                    o.Protocols = HttpProtocols.Http1;
+                });
             }
         });
         options.ConfigureServices(builder.Services);
@@ -111,13 +115,16 @@ public sealed class TestKasServer : IAsyncDisposable
         {
             app.UseWebSockets();
             app.Use((HttpContext context, RequestDelegate next) =>
-                context.Connection.LocalPort == agentPort && !WebSocketTunnelEndPoint.IsTunnelled(context)
+                context.Connection.LocalPort == ((IPEndPoint)agentListen!.EndPoint).Port && !WebSocketTunnelEndPoint.IsTunnelled(context)
                     ? wsEndPoint.AcceptAsync(context)
                     : next(context));
         }
 
         options.MapEndpoints(app);
         await app.StartAsync();
+        var agentPort = ((IPEndPoint)agentListen!.EndPoint).Port;
+        var k8sPort = k8sListen is null ? 0 : ((IPEndPoint)k8sListen.EndPoint).Port;
+        var apiPort = apiListen is null ? 0 : ((IPEndPoint)apiListen.EndPoint).Port;
         var scheme = transport switch
         {
             KasTransport.Grpc => "grpc",

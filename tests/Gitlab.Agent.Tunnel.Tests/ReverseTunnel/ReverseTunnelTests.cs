@@ -247,4 +247,52 @@ public sealed class ReverseTunnelTests
         Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         Assert.Contains("protocol violation", e.Status.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Request_claimed_by_a_tunnel_the_agent_is_retiring_moves_to_another_tunnel()
+    {
+        await using var kas = await TunnelKas.StartAsync(KasTransport.Grpc, Authenticator());
+        var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
+        var echo = new EchoHandler();
+        await using var agent = new TestAgent(kas.AgentAddress, Token, [echo]);
+        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+
+        // A tunnel that registers last is picked first; it answers like an agent closing an idle stream.
+        using var channel = AgentChannels.Create(kas.AgentAddress);
+        var client = new Protocol.ReverseTunnel.ReverseTunnel.ReverseTunnelClient(channel.Intercept(m => { m.Add("authorization", "Bearer " + Token); return m; }));
+        using var retiring = client.Connect();
+        var descriptor = new Protocol.ReverseTunnel.Info.AgentDescriptor();
+        descriptor.Services.Add(new Protocol.ReverseTunnel.Info.Service { Name = "gitlab.agent.kubernetes_api.rpc.KubernetesApi", Methods = { new Protocol.ReverseTunnel.Info.Method { Name = "MakeRequest" } } });
+        await retiring.RequestStream.WriteAsync(new ConnectRequest { Descriptor_ = new AgentDescriptorFrame { AgentDescriptor = descriptor } });
+        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 3, "retiring tunnel parked");
+
+        var call = CallAsync(provider, "GET", [[1, 2, 3], [4]]);
+        Assert.True(await retiring.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(ConnectResponse.MsgOneofCase.RequestInfo, retiring.ResponseStream.Current.MsgCase);
+        await retiring.RequestStream.WriteAsync(new ConnectRequest
+        {
+            Error = new Error { Status = new Protocol.GoogleRpc.Status { Code = (int)StatusCode.Unavailable, Message = Gitlab.Agent.Tunnel.Internal.TunnelSignals.RetiredMessage } },
+        });
+        await retiring.RequestStream.CompleteAsync();
+
+        var (headers, data, _) = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("GET", headers.GetValue("x-echo-method"));
+        Assert.Equal([new byte[] { 1, 2, 3 }, new byte[] { 4 }], data);
+        Assert.Equal(1, echo.Started);
+    }
+
+    [Fact]
+    public async Task Agent_shutdown_closes_idle_tunnels_gracefully()
+    {
+        await using var kas = await TunnelKas.StartAsync(KasTransport.Grpc, Authenticator(), s => s.Configure<TunnelServerOptions>(o => o.FindTimeout = TimeSpan.FromSeconds(2)));
+        var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
+        var agent = new TestAgent(kas.AgentAddress, Token, [new EchoHandler()]);
+        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+
+        await agent.DisposeAsync();
+
+        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 0, "KAS drops the closed tunnels");
+        var e = await Assert.ThrowsAsync<RpcException>(() => CallAsync(provider, "GET", [[1]]));
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+    }
 }

@@ -1,0 +1,172 @@
+using System.Text.Json.Nodes;
+using Gitlab.Agent.Tunnel.Server.Access;
+using Gitlab.Agent.Tunnel.Tests.Infrastructure;
+
+namespace Gitlab.Agent.Tunnel.Tests.Proxy;
+
+/// <summary>Who may use the proxy (ci_access, user_access, tokens) and as whom the agent acts (access_as).</summary>
+public sealed class AccessTests
+{
+    private const string Config = """
+        ci_access:
+          projects:
+          - id: group/app
+            access_as:
+              ci_job: {}
+          - id: group/plain
+          groups:
+          - id: deploy-group
+            access_as:
+              impersonate:
+                username: deployer
+                groups: [deployers]
+                extra:
+                - key: team
+                  val: [blue]
+          - id: envs
+            environments: ["production", "review/*"]
+        user_access:
+          access_as:
+            user: {}
+          projects:
+          - id: group/app
+        """;
+
+    /// <summary>
+    /// Posts a SelfSubjectReview as JSON (what <c>kubectl auth whoami</c> does; the test cluster does not decode its
+    /// protobuf form) and returns the user the cluster saw.
+    /// </summary>
+    private static async Task<JsonObject> WhoAmIAsync(string kubeconfig, params string[] extra)
+    {
+        var body = Path.Combine(Path.GetDirectoryName(kubeconfig)!, "selfsubjectreview.json");
+        await File.WriteAllTextAsync(body, "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}");
+        var result = await Kubectl.RunAsync(kubeconfig, ["create", "--raw", "/k8s-proxy/apis/authentication.k8s.io/v1/selfsubjectreviews", "-f", body, .. extra]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return (JsonObject)JsonNode.Parse(result.Stdout)!["status"]!["userInfo"]!;
+    }
+
+    private static List<string> Strings(JsonNode? node) => node is JsonArray a ? a.Select(x => x!.GetValue<string>()).ToList() : [];
+
+    [Fact]
+    public async Task Ci_job_impersonation_reaches_the_cluster_as_the_job()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        var job = ProxyEnvironment.Job(environment: new CiJobEnvironment("production", "production-x1", "production"));
+        var (kubeconfig, _) = await env.JobKubeconfigAsync(job);
+
+        var user = await WhoAmIAsync(kubeconfig);
+
+        Assert.Equal("gitlab:ci_job:1001", user["username"]!.GetValue<string>());
+        Assert.Equal(
+            ["gitlab:ci_job", "gitlab:group:1", "gitlab:group_env_tier:1:production", "gitlab:project:100", "gitlab:project_env:100:production-x1", "gitlab:project_env_tier:100:production", "system:authenticated"],
+            Strings(user["groups"]));
+        var extra = (JsonObject)user["extra"]!;
+        Assert.Equal(["42"], Strings(extra["agent.gitlab.com/id"]));
+        Assert.Equal(["7"], Strings(extra["agent.gitlab.com/config_project_id"]));
+        Assert.Equal(["100"], Strings(extra["agent.gitlab.com/project_id"]));
+        Assert.Equal(["5001"], Strings(extra["agent.gitlab.com/ci_pipeline_id"]));
+        Assert.Equal(["1001"], Strings(extra["agent.gitlab.com/ci_job_id"]));
+        Assert.Equal(["alice"], Strings(extra["agent.gitlab.com/username"]));
+        Assert.Equal(["production-x1"], Strings(extra["agent.gitlab.com/environment_slug"]));
+        Assert.Equal(["production"], Strings(extra["agent.gitlab.com/environment_tier"]));
+    }
+
+    [Fact]
+    public async Task Impersonate_uses_the_fixed_identity_from_the_configuration()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        var job = new CiJob(2002, 6002, new ProjectRef(300, "deploy-group/service"), [new GroupRef(30, "deploy-group")], null, 9, "alice");
+        var (kubeconfig, _) = await env.JobKubeconfigAsync(job);
+
+        var user = await WhoAmIAsync(kubeconfig);
+
+        Assert.Equal("deployer", user["username"]!.GetValue<string>());
+        Assert.Contains("deployers", Strings(user["groups"]));
+        Assert.Equal(["blue"], Strings(((JsonObject)user["extra"]!)["team"]));
+    }
+
+    [Fact]
+    public async Task Access_as_agent_lets_the_client_impersonate_and_ci_job_refuses_nested_impersonation()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        var (plain, _) = await env.JobKubeconfigAsync(ProxyEnvironment.Job(projectPath: "group/plain", projectId: 101));
+        var (ciJob, _) = await env.JobKubeconfigAsync();
+
+        var asAgent = await WhoAmIAsync(plain);
+        Assert.Equal("kubernetes-admin", asAgent["username"]!.GetValue<string>());
+        var asBob = await WhoAmIAsync(plain, "--as", "bob", "--as-group", "readers");
+        Assert.Equal("bob", asBob["username"]!.GetValue<string>());
+        Assert.Contains("readers", Strings(asBob["groups"]));
+
+        var nested = await Kubectl.RunAsync(ciJob, ["get", "--raw", "/k8s-proxy/api/v1/namespaces", "--as", "bob", "-v=6"]);
+        Assert.NotEqual(0, nested.ExitCode);
+        Assert.True(nested.Stderr.Contains("nested impersonation is not supported", StringComparison.Ordinal), nested.ToString());
+        Assert.Contains("400 Bad Request", nested.Stderr, StringComparison.Ordinal);
+        var nestedGet = await Kubectl.RunAsync(ciJob, ["get", "pods", "--as", "bob"]);
+        Assert.NotEqual(0, nestedGet.ExitCode);
+    }
+
+    [Fact]
+    public async Task Unauthorized_project_is_forbidden_and_unknown_or_revoked_tokens_are_unauthorized()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        var stranger = await env.JobTokens.IssueAsync(ProxyEnvironment.Job(projectPath: "elsewhere/app", projectId: 500));
+        var strangerConfig = env.KubeconfigWithToken($"ci:{ProxyEnvironment.AgentId}:{stranger.Token}");
+        var forbidden = await Kubectl.RunAsync(strangerConfig, ["get", "--raw", "/k8s-proxy/api/v1/namespaces"]);
+        Assert.NotEqual(0, forbidden.ExitCode);
+        Assert.Contains("Forbidden", forbidden.Stderr, StringComparison.Ordinal);
+        Assert.True(forbidden.Stderr.Contains("not allowed for project elsewhere/app", StringComparison.Ordinal), forbidden.ToString());
+
+        var (kubeconfig, token) = await env.JobKubeconfigAsync();
+        Assert.Equal(0, (await Kubectl.RunAsync(kubeconfig, ["get", "namespaces"])).ExitCode);
+        Assert.True(await env.JobTokens.RevokeAsync(token));
+        var revoked = await Kubectl.RunAsync(kubeconfig, ["get", "namespaces"]);
+        Assert.NotEqual(0, revoked.ExitCode);
+        Assert.Contains("You must be logged in to the server", revoked.Stderr, StringComparison.Ordinal);
+
+        var unknown = await Kubectl.RunAsync(env.KubeconfigWithToken($"ci:{ProxyEnvironment.AgentId}:glcbt-made-up"), ["get", "namespaces"]);
+        Assert.Contains("You must be logged in to the server", unknown.Stderr, StringComparison.Ordinal);
+        var malformed = await Kubectl.RunAsync(env.KubeconfigWithToken("not-a-kas-token"), ["get", "namespaces"]);
+        Assert.Contains("You must be logged in to the server", malformed.Stderr, StringComparison.Ordinal);
+        var rawRevoked = await Kubectl.RunAsync(kubeconfig, ["get", "--raw", "/k8s-proxy/api/v1/namespaces"]);
+        Assert.True(rawRevoked.Stderr.Contains("invalid, expired or revoked CI job token", StringComparison.Ordinal), rawRevoked.ToString());
+
+        var otherAgent = await env.JobTokens.IssueAsync(ProxyEnvironment.Job());
+        var unknownAgent = await Kubectl.RunAsync(env.KubeconfigWithToken($"ci:999:{otherAgent.Token}"), ["get", "namespaces"]);
+        Assert.Contains("Forbidden", unknownAgent.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Environment_patterns_limit_group_access()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        CiJob JobIn(string environment) => new(3003, 7003, new ProjectRef(400, "envs/site"), [new GroupRef(40, "envs")], new CiJobEnvironment(environment, environment.Replace('/', '-'), "other"), 9, "alice");
+
+        var review = await env.JobTokens.IssueAsync(JobIn("review/feature-1"));
+        var staging = await env.JobTokens.IssueAsync(JobIn("staging"));
+
+        Assert.Equal(0, (await Kubectl.RunAsync(env.KubeconfigWithToken($"ci:42:{review.Token}"), ["get", "namespaces"])).ExitCode);
+        var refused = await Kubectl.RunAsync(env.KubeconfigWithToken($"ci:42:{staging.Token}"), ["get", "namespaces"]);
+        Assert.Contains("Forbidden", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_access_with_personal_access_token_impersonates_the_user()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        var developer = new ProxyUser(9, "alice", [new Membership(MembershipKind.Project, 100, "group/app", GitlabRole.Developer)]);
+        var (kubeconfig, _) = await env.UserKubeconfigAsync(developer);
+
+        var user = await WhoAmIAsync(kubeconfig);
+
+        Assert.Equal("gitlab:user:alice", user["username"]!.GetValue<string>());
+        Assert.Equal(["gitlab:user", "gitlab:project_role:100:guest", "gitlab:project_role:100:reporter", "gitlab:project_role:100:developer", "system:authenticated"], Strings(user["groups"]));
+        var extra = (JsonObject)user["extra"]!;
+        Assert.Equal(["personal_access_token"], Strings(extra["agent.gitlab.com/access_type"]));
+        Assert.Equal(["alice"], Strings(extra["agent.gitlab.com/username"]));
+
+        var reporter = await env.PersonalTokens.IssueAsync(new ProxyUser(10, "bob", [new Membership(MembershipKind.Project, 100, "group/app", GitlabRole.Reporter)]), "kubectl");
+        var refused = await Kubectl.RunAsync(env.KubeconfigWithToken($"pat:42:{reporter.Token}"), ["get", "namespaces"]);
+        Assert.Contains("Forbidden", refused.Stderr, StringComparison.Ordinal);
+    }
+}
