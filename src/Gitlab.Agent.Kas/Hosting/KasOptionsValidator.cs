@@ -38,9 +38,13 @@ internal sealed class KasOptionsValidator : IValidateOptions<KasOptions>
             {
                 KasKestrelSetup.ParseAddress(listener);
             }
-            catch (InvalidOperationException ex)
+            catch (InvalidOperationException ex) when (!errors.Any(e => e.StartsWith(key + ".address", StringComparison.Ordinal)))
             {
                 errors.Add(ex.Message);
+            }
+            catch (InvalidOperationException)
+            {
+                // Already reported by the configuration validator.
             }
         }
 
