@@ -48,11 +48,6 @@ internal sealed class KasOptionsValidator : IValidateOptions<KasOptions>
             }
         }
 
-        if (options.Configuration.Agent?.Listen?.Websocket == true)
-        {
-            errors.Add("agent.listen.websocket: WebSocket agent connections are not supported by this KAS yet; use grpc:// or grpcs://");
-        }
-
         if (options.Configuration.Registry?.StoreCase == RegistryCF.StoreOneofCase.Postgres)
         {
             errors.Add("registry.postgres: the PostgreSQL registry is not available in this build; use registry.sqlite");
