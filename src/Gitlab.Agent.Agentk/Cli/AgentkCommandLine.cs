@@ -81,7 +81,9 @@ public sealed class AgentkCommandLine
             root.Options.Add(option);
         }
 
+        // `agentk generate …` prints install manifests; without a subcommand the root "action" means: run agentk.
         root.Subcommands.Add(Install.GenerateCommand.Create());
+        root.SetAction(_ => 0);
         var result = root.Parse(args);
         if (result.Errors.Count == 0 && result.GetValue(version))
         {
@@ -89,7 +91,7 @@ public sealed class AgentkCommandLine
             return new AgentkCommandLine(new AgentkOptions(), 0);
         }
 
-        if (result.Action is not null)
+        if (result.Action is not null && result.Action != root.Action)
         {
             // --help, or usage errors (printed with the help text).
             var code = result.Invoke(new InvocationConfiguration { Output = output, Error = error });
