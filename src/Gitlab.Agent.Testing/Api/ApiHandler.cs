@@ -454,7 +454,7 @@ internal sealed partial class ApiHandler
         if (body.Length > 0 && JsonNode.Parse(body) is JsonObject opts)
         {
             policy = opts["propagationPolicy"]?.GetValue<string>() ?? policy;
-            grace = opts["gracePeriodSeconds"]?.GetValue<long>() ?? grace;
+            grace = JsonPath.AsLong(opts["gracePeriodSeconds"]) ?? grace;
             uid = opts["preconditions"]?["uid"]?.GetValue<string>();
             rv = opts["preconditions"]?["resourceVersion"]?.GetValue<string>();
             if (opts["orphanDependents"] is JsonValue ov)
@@ -696,7 +696,7 @@ internal static class ContinueToken
         try
         {
             var obj = JsonNode.Parse(Convert.FromBase64String(token))!.AsObject();
-            return (obj["start"]!.GetValue<string>(), obj["rv"]!.GetValue<long>());
+            return (obj["start"]!.GetValue<string>(), JsonPath.AsLong(obj["rv"]) ?? 0);
         }
         catch (Exception e) when (e is FormatException or JsonException or NullReferenceException or InvalidOperationException)
         {

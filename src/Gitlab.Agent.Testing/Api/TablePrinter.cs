@@ -383,7 +383,7 @@ internal sealed class TablePrinter
     }
 
     private static string PodRestarts(JsonObject o) =>
-        ((o["status"]?["containerStatuses"] as JsonArray)?.Sum(c => c?["restartCount"]?.GetValue<int>() ?? 0) ?? 0).ToString(CultureInfo.InvariantCulture);
+        ((o["status"]?["containerStatuses"] as JsonArray)?.Sum(c => JsonPath.AsLong(c?["restartCount"]) ?? 0) ?? 0).ToString(CultureInfo.InvariantCulture);
 
     private static string JobStatus(JsonObject o)
     {
