@@ -332,6 +332,19 @@ public class AgentConfigurationFileTests
     }
 
     [Fact]
+    public void Deep_nesting_is_rejected_without_exhausting_the_stack()
+    {
+        // Reading stops at the first node deeper than 100 levels: YamlDotNet's flow scanner is O(depth) per token,
+        // so reading on would be quadratic (60,000 levels take tens of seconds).
+        var yaml = "gitops: " + new string('[', 60_000) + new string(']', 60_000) + "\n";
+        var ex = Assert.Throws<ConfigurationException>(() => AgentConfigurationFile.Parse(yaml, F));
+        Assert.Equal($"{F}:1:108: gitops[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]: the document is nested more than 100 levels deep", ex.Message);
+
+        var kas = Assert.Throws<ConfigurationException>(() => KasConfigurationFile.Parse("agent: " + new string('{', 200_000) + new string('}', 200_000), "kas.yaml"));
+        Assert.Contains("the document is nested more than 100 levels deep", kas.Message);
+    }
+
+    [Fact]
     public void Error_record_formats_and_exposes_fields()
     {
         var ex = Assert.Throws<ConfigurationException>(() => AgentConfigurationFile.Parse("flux:\n  webhook_receiver_url: 5\n", "cfg.yaml"));

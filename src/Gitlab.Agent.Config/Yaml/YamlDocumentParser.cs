@@ -12,6 +12,9 @@ namespace Gitlab.Agent.Config.Yaml;
 /// </summary>
 internal static partial class YamlDocumentParser
 {
+    /// <summary>Maximum nesting of mappings and lists.</summary>
+    public const int MaxDepth = 100;
+
     /// <summary>Parses the single document of <paramref name="text"/>; null for an empty stream or an error.</summary>
     public static YamlNode? Parse(string text, ErrorCollector errors)
     {
@@ -37,6 +40,10 @@ internal static partial class YamlDocumentParser
             parser.Consume<StreamEnd>();
             return root;
         }
+        catch (NestingTooDeepException)
+        {
+            return null;
+        }
         catch (YamlException ex)
         {
             errors.Add(ToPosition(ex.Start), string.Empty, "invalid YAML: " + MarkPrefix().Replace(ex.Message, string.Empty));
@@ -59,7 +66,16 @@ internal static partial class YamlDocumentParser
             return null;
         }
 
+        if (state.Depth >= MaxDepth && parser.Current is SequenceStart or MappingStart)
+        {
+            // Never meaningful in these files, and YamlDotNet's scanner costs O(depth) per token: stop reading here,
+            // so that a hostile file cannot make parsing quadratic (or exhaust the stack).
+            state.Errors.Add(ToPosition(parser.Current.Start), path, $"the document is nested more than {MaxDepth} levels deep");
+            throw new NestingTooDeepException();
+        }
+
         var start = parser.Consume<NodeEvent>();
+        state.Depth++;
         YamlNode? node = start switch
         {
             Scalar scalar => ReadScalar(scalar, state, path),
@@ -67,6 +83,7 @@ internal static partial class YamlDocumentParser
             MappingStart map => ReadMapping(parser, map, state, path),
             _ => throw new YamlException(start.Start, start.End, $"unexpected {start.GetType().Name}"),
         };
+        state.Depth--;
 
         if (node is not null && !start.Anchor.IsEmpty)
         {
@@ -191,10 +208,16 @@ internal static partial class YamlDocumentParser
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ", RegexOptions.CultureInvariant)]
     private static partial Regex MarkPrefix();
 
+    private sealed class NestingTooDeepException : Exception
+    {
+    }
+
     private sealed class State(ErrorCollector errors)
     {
         public ErrorCollector Errors { get; } = errors;
 
         public Dictionary<string, YamlNode> Anchors { get; } = new(StringComparer.Ordinal);
+
+        public int Depth { get; set; }
     }
 }
