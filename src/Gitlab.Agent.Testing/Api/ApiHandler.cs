@@ -34,6 +34,7 @@ internal sealed partial class ApiHandler
         {
             var user = _core.Auth.Authenticate(http);
             entryUser = user.Name;
+            user = _core.Auth.Impersonate(http, user);
             if (info.IsResourceRequest)
             {
                 await HandleResourceAsync(http, info, user);
@@ -236,7 +237,6 @@ internal sealed partial class ApiHandler
             throw KubeApiException.PathNotFound();
         }
 
-        user = _core.Auth.Impersonate(http, user);
         _core.Auth.AuthorizeResource(user, info, type);
         var method = http.Request.Method;
 
