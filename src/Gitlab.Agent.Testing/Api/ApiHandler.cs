@@ -632,7 +632,7 @@ internal sealed partial class ApiHandler
                 }
 
                 var (_, body) = Writer.DeleteLocked(type, current, options, ctx);
-                deleted.Add(body["kind"]?.GetValue<string>() == "Status" ? ObjectWriter.ForVersion(current.Clone(), type) : body);
+                deleted.Add(body["kind"]?.GetValue<string>() == "Status" ? ObjectWriter.ForVersion(current.Clone(), type) : body.DeepClone());
             }
         }
 

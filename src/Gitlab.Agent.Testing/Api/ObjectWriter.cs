@@ -568,7 +568,7 @@ internal sealed class ObjectWriter
             if (JsonNode.DeepEquals(current.Object, proposed))
             {
                 stored = current;
-                return ForVersion(current.Clone(), type);
+                return Frozen(current, type);
             }
         }
 
@@ -593,8 +593,12 @@ internal sealed class ObjectWriter
         }
 
         stored = _store.Put(type, proposed, current);
-        return ForVersion(stored.Clone(), type);
+        return Frozen(stored, type);
     }
+
+    /// <summary>The committed object as the client's version shows it. Read-only: it may be the stored instance.</summary>
+    private static JsonObject Frozen(StoredObject stored, ResourceType type) =>
+        stored.Type.Version == type.Version ? stored.Object : ForVersion(stored.Clone(), type);
 
     private static JsonNode StripTimes(JsonNode managed)
     {
