@@ -116,6 +116,4 @@ internal sealed class ScaleHandler
             ["status"] = status,
         };
     }
-
-    internal static JsonValueKind Kind(JsonNode? n) => n?.GetValueKind() ?? JsonValueKind.Null;
 }

@@ -488,6 +488,4 @@ internal sealed class TablePrinter
         return string.Join(", ", subjects.OfType<JsonObject>().Where(s => s["kind"]?.ToString() == kind)
             .Select(s => kind == "ServiceAccount" ? $"{s["namespace"]}/{s["name"]}" : s["name"]?.ToString()));
     }
-
-    internal static JsonValueKind KindOf(JsonNode? n) => n?.GetValueKind() ?? JsonValueKind.Null;
 }
