@@ -244,13 +244,33 @@ internal sealed class TablePrinter
             {
                 list.Add(new(pc.Name, pc.Type, pc.Format, pc.Priority, pc.Description, o =>
                 {
-                    var v = JsonPath.Read(o, pc.JsonPath);
+                    IReadOnlyList<JsonNode?> results;
+                    try
+                    {
+                        results = SimpleJsonPath.Evaluate(o, pc.JsonPath);
+                    }
+                    catch (FormatException)
+                    {
+                        return null;
+                    }
+
+                    var v = results.Count > 0 ? results[0] : null;
+                    if (v is null)
+                    {
+                        return null;
+                    }
+
                     if (pc.Type == "date" && v is JsonValue jv && jv.TryGetValue<string>(out var t))
                     {
                         return Since(t);
                     }
 
-                    return v?.DeepClone();
+                    if (pc.Type == "string" && v is not JsonValue)
+                    {
+                        return v.ToJsonString();
+                    }
+
+                    return v.DeepClone();
                 }));
             }
 
