@@ -165,6 +165,10 @@ public sealed class KubernetesApiServer : IAsyncDisposable
         if (!loaded)
         {
             Seed(core);
+            foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+            {
+                controllers?.PopulateNamespace(ns);
+            }
         }
 
         persistence?.Start();

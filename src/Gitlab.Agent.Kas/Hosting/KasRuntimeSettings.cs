@@ -48,7 +48,7 @@ internal sealed class KasRuntimeSettings
         var repos = c.Repositories ?? new RepositoriesCF();
         RepositoriesDirectory = Or(repos.Directory, "data/repositories");
         UrlTemplate = Null(repos.UrlTemplate);
-        CacheDirectory = Or(repos.CacheDirectory, "data/repository-cache");
+        CacheDirectory = Or(repos.CacheDirectory, "data/cache");
         RepositoryUsername = Null(repos.Credentials?.Username);
         RepositoryPasswordFile = Null(repos.Credentials?.PasswordFile);
         RepositoryPollPeriod = Positive(repos.PollPeriod?.ToTimeSpan(), DefaultPollPeriod);

@@ -474,19 +474,7 @@ internal sealed class ObjectWriter
                 throw KubeApiException.NotFound(type.Group, type.Plural, name);
             }
 
-            var outcome = SemanticsBridge.Apply(current?.Clone(), config, ctx.FieldManager, ctx.Force, type, _time.GetUtcNow());
-            if (outcome.Conflicts.Count > 0)
-            {
-                var causes = new JsonArray();
-                foreach (var (manager, path) in outcome.Conflicts)
-                {
-                    causes.Add(new JsonObject { ["reason"] = "FieldManagerConflict", ["message"] = manager, ["field"] = path });
-                }
-
-                throw new KubeApiException(409, "Conflict", outcome.ConflictMessage, new JsonObject { ["causes"] = causes });
-            }
-
-            var merged = outcome.Object!;
+            var merged = SemanticsBridge.Apply(current?.Clone(), config, ctx.FieldManager, ctx.Force, type, _time.GetUtcNow(), subresource);
             if (current is null)
             {
                 merged["apiVersion"] = type.ApiVersion;
