@@ -95,7 +95,11 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
         var (agent, token) = await environment.CreateAgentAsync(ConfigProject, AgentName);
         environment.Agent = agent;
         environment.Token = token;
-        environment.ConfigRepository = await environment.CreateRepositoryAsync(ConfigProject);
+        if (configuration.Repositories.Directory.Length > 0)
+        {
+            environment.ConfigRepository = await environment.CreateRepositoryAsync(ConfigProject);
+        }
+
         return environment;
     }
 
@@ -114,18 +118,24 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
     }
 
     /// <summary>Commits files (null deletes) and sends KAS a push notification for the project.</summary>
-    public async Task<string> PushAsync(GitTestRepository repository, string projectPath, IReadOnlyDictionary<string, string?> files)
+    public async Task<string> PushAsync(GitTestRepository repository, string projectPath, IReadOnlyDictionary<string, string?> files, bool expectRefreshed = true)
     {
         var commit = await repository.CommitAsync(files);
-        await NotifyAsync(projectPath);
+        await NotifyAsync(projectPath, expectRefreshed);
         return commit;
     }
 
-    public async Task NotifyAsync(string projectPath)
+    /// <summary>Sends the push notification KAS's post-receive hook would send; KAS answers 502 when it cannot fetch.</summary>
+    public async Task<int> NotifyAsync(string projectPath, bool expectRefreshed = true)
     {
         using var http = ApiClient();
         using var response = await http.PostAsync($"/-/refresh/{projectPath}", null);
-        response.EnsureSuccessStatusCode();
+        if (expectRefreshed)
+        {
+            response.EnsureSuccessStatusCode();
+        }
+
+        return (int)response.StatusCode;
     }
 
     public HttpClient ApiClient()
@@ -135,9 +145,17 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
     }
 
     /// <summary>Writes the agent configuration file and starts agentk.</summary>
-    public async Task StartAgentAsync(string configYaml, Action<GitOpsAgentOptions>? configure = null)
+    public async Task StartAgentAsync(string? configYaml, Action<GitOpsAgentOptions>? configure = null) =>
+        await StartAgentAsync(configYaml, ConfigRepository, configure);
+
+    /// <summary>Writes the agent configuration file (unless null) into <paramref name="configRepository"/> and starts agentk.</summary>
+    public async Task StartAgentAsync(string? configYaml, GitTestRepository configRepository, Action<GitOpsAgentOptions>? configure = null)
     {
-        await PushAsync(ConfigRepository, ConfigProject, new Dictionary<string, string?> { [$".gitlab/agents/{AgentName}/config.yaml"] = configYaml });
+        if (configYaml is not null)
+        {
+            await PushAsync(configRepository, ConfigProject, new Dictionary<string, string?> { [$".gitlab/agents/{AgentName}/config.yaml"] = configYaml });
+        }
+
         var agentAddress = Kas.Services.GetRequiredService<IKasAddresses>().Get(KasListener.Agent)!;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddProvider(AgentLogs).SetMinimumLevel(LogLevel.Debug);
