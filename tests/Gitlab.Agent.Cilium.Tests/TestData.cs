@@ -35,6 +35,10 @@ internal static class TestData
         return CiliumPolicyParser.Parse(document.RootElement);
     }
 
+    /// <summary>The body GitLab's own agent sends: only flow (protojson) and policy; <paramref name="extra"/> is appended inside "alert".</summary>
+    public static string GitlabPayload(Flow flow, string policyJson, string extra = "") =>
+        "{\"alert\":{\"flow\":" + Google.Protobuf.JsonFormatter.Default.Format(flow) + ",\"ciliumNetworkPolicy\":" + policyJson + extra + "}}";
+
     public static CiliumPolicySnapshot Snapshot(params CiliumPolicy[] policies) => new(policies);
 
     /// <summary>db accepts only app=backend on TCP 5432.</summary>

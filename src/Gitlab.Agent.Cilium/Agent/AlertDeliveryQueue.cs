@@ -63,8 +63,9 @@ internal sealed class AlertDeliveryQueue
                 Interlocked.Decrement(ref _count);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
+            // Stopping: an alert being sent may surface as OperationCanceledException or RpcException(Cancelled).
         }
     }
 
@@ -127,6 +128,11 @@ internal sealed class AlertDeliveryQueue
             }
             catch (TimeoutException e)
             {
+                failure = e.Message;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Protocol errors from the KAS connection: treat like an outage and retry.
                 failure = e.Message;
             }
 

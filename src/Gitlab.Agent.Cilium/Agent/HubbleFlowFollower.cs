@@ -100,9 +100,9 @@ internal sealed class HubbleFlowFollower
             {
                 (code, failure) = (e.StatusCode, e.Status.Detail);
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or InvalidOperationException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                (code, failure) = (StatusCode.Unavailable, e.Message);
+                (code, failure) = (StatusCode.Unknown, e.Message);
             }
 
             if (receivedFlows)

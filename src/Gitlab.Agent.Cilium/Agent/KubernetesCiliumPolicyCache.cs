@@ -86,7 +86,7 @@ internal sealed class KubernetesCiliumPolicyCache : ICiliumPolicyCache
     }
 
     /// <summary>Watches from <paramref name="resourceVersion"/>; returns where to continue, or <see langword="null"/> to list again.</summary>
-    private async Task<string?> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
+    internal async Task<string?> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
     {
         Exception? error = null;
         var watch = _kubernetes.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(

@@ -153,7 +153,8 @@ internal sealed class AuthService
         }
 
         // system:basic-user: everyone may ask what they are allowed to do.
-        if (type.Plural is "selfsubjectaccessreviews" or "selfsubjectrulesreviews" && type.Group == "authorization.k8s.io")
+        if ((type.Plural is "selfsubjectaccessreviews" or "selfsubjectrulesreviews" && type.Group == "authorization.k8s.io")
+            || (type.Plural == "selfsubjectreviews" && type.Group == "authentication.k8s.io"))
         {
             return;
         }

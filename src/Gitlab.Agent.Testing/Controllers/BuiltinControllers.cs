@@ -520,7 +520,11 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
                 TryDelete(crType, item, "Background");
             }
 
-            return;
+            if (_core.Store.List(storageKey, null).Items.Count > 0)
+            {
+                _gcDirty = true;
+                return;
+            }
         }
 
         RemoveFinalizer(crdType, crd, "customresourcecleanup.apiextensions.k8s.io");
@@ -626,6 +630,10 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             if (type.GroupKind == "/Namespace")
             {
                 FinishNamespace(type, o, all);
+            }
+            else if (type.GroupKind == "apiextensions.k8s.io/CustomResourceDefinition" && o.Finalizers.Contains("customresourcecleanup.apiextensions.k8s.io"))
+            {
+                CleanupCrd(type, o);
             }
         }
     }
