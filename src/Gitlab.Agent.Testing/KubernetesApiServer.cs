@@ -165,6 +165,10 @@ public sealed class KubernetesApiServer : IAsyncDisposable
         if (!loaded)
         {
             Seed(core);
+            foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+            {
+                controllers?.PopulateNamespace(ns);
+            }
         }
 
         persistence?.Start();
@@ -178,6 +182,19 @@ public sealed class KubernetesApiServer : IAsyncDisposable
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
         {
             core.Writer.Create(nsType, string.Empty, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, ctx);
+        }
+
+        var (clusterRoles, clusterRoleBindings) = Auth.RbacEvaluator.BootstrapPolicy();
+        var crType = core.Registry.FindByStorageKey("rbac.authorization.k8s.io/clusterroles")!;
+        var crbType = core.Registry.FindByStorageKey("rbac.authorization.k8s.io/clusterrolebindings")!;
+        foreach (var role in clusterRoles)
+        {
+            core.Writer.Create(crType, string.Empty, (JsonObject)role.DeepClone(), ctx);
+        }
+
+        foreach (var binding in clusterRoleBindings)
+        {
+            core.Writer.Create(crbType, string.Empty, (JsonObject)binding.DeepClone(), ctx);
         }
 
         var nodeType = core.Registry.FindByStorageKey("/nodes")!;

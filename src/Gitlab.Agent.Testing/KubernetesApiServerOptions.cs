@@ -39,6 +39,9 @@ public sealed class KubernetesApiServerOptions
     /// <summary>Mark pods scheduled and Running with ready containers, as a kubelet would. Default true.</summary>
     public bool SimulatePods { get; set; } = true;
 
+    /// <summary>How long a terminating namespace waits before its contents are deleted (the real controller takes a moment too). Default 1 s.</summary>
+    public TimeSpan NamespaceDeletionDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Name of the single simulated node. Default <c>node-1</c>.</summary>
     public string NodeName { get; set; } = "node-1";
 

@@ -60,6 +60,10 @@ public class ProtoContractTests
         { "/gitlab.agent.agent_tracker.rpc.AgentTracker/GetConnectedAgents", MethodType.Unary, "gitlab.agent.agent_tracker.rpc.GetConnectedAgentsRequest", "gitlab.agent.agent_tracker.rpc.GetConnectedAgentsResponse" },
         { "/gitlab.agent.configuration_project.rpc.ConfigurationProject/ListAgentConfigFiles", MethodType.Unary, "gitlab.agent.configuration_project.rpc.ListAgentConfigFilesRequest", "gitlab.agent.configuration_project.rpc.ListAgentConfigFilesResponse" },
         { "/gitlab.agent.notifications.rpc.Notifications/GitPushEvent", MethodType.Unary, "gitlab.agent.notifications.rpc.GitPushEventRequest", "gitlab.agent.notifications.rpc.GitPushEventResponse" },
+        // Cilium Hubble Relay (cilium-hubble.md §1): the agent is a client of Cilium's observer API.
+        { "/observer.Observer/GetFlows", MethodType.ServerStreaming, "observer.GetFlowsRequest", "observer.GetFlowsResponse" },
+        { "/observer.Observer/GetNodes", MethodType.Unary, "observer.GetNodesRequest", "observer.GetNodesResponse" },
+        { "/observer.Observer/ServerStatus", MethodType.Unary, "observer.ServerStatusRequest", "observer.ServerStatusResponse" },
     };
 
     [Theory]
@@ -173,7 +177,7 @@ public class ProtoContractTests
         // §3.1 agent configuration file (YAML keys = these field names)
         { "gitlab.agent.agentcfg.ConfigurationFile", "1 gitops gitlab.agent.agentcfg.GitopsCF; 2 observability gitlab.agent.agentcfg.ObservabilityCF; 3 cilium gitlab.agent.agentcfg.CiliumCF; 4 ci_access gitlab.agent.agentcfg.CiAccessCF; 5 container_scanning gitlab.agent.agentcfg.ContainerScanningCF; 6 user_access gitlab.agent.agentcfg.UserAccessCF; 7 remote_development gitlab.agent.agentcfg.RemoteDevelopmentCF; 8 flux gitlab.agent.agentcfg.FluxCF" },
         { "gitlab.agent.agentcfg.GitopsCF", "1 manifest_projects repeated gitlab.agent.agentcfg.ManifestProjectCF" },
-        { "gitlab.agent.agentcfg.ManifestProjectCF", "1 id optional string; 2 resource_inclusions repeated gitlab.agent.agentcfg.ResourceFilterCF; 3 resource_exclusions repeated gitlab.agent.agentcfg.ResourceFilterCF; 4 default_namespace string; 5 paths repeated gitlab.agent.agentcfg.PathCF; 6 reconcile_timeout google.protobuf.Duration; 7 dry_run_strategy string; 8 prune bool oneof=prune_oneof; 9 prune_timeout google.protobuf.Duration; 10 prune_propagation_policy string; 11 inventory_policy string; 12 ref gitlab.agent.agentcfg.GitRefCF" },
+        { "gitlab.agent.agentcfg.ManifestProjectCF", "1 id optional string; 2 resource_inclusions repeated gitlab.agent.agentcfg.ResourceFilterCF; 3 resource_exclusions repeated gitlab.agent.agentcfg.ResourceFilterCF; 4 default_namespace string; 5 paths repeated gitlab.agent.agentcfg.PathCF; 6 reconcile_timeout google.protobuf.Duration; 7 dry_run_strategy string; 8 prune bool oneof=prune_oneof; 9 prune_timeout google.protobuf.Duration; 10 prune_propagation_policy string; 11 inventory_policy string; 12 ref gitlab.agent.agentcfg.GitRefCF; 13 allow_empty_prune bool" },
         { "gitlab.agent.agentcfg.ResourceFilterCF", "1 api_groups repeated string; 2 kinds repeated string" },
         { "gitlab.agent.agentcfg.PathCF", "1 glob string" },
         { "gitlab.agent.agentcfg.GitRefCF", "1 tag string oneof=ref; 2 branch string oneof=ref; 3 commit string oneof=ref" },

@@ -39,16 +39,21 @@ internal sealed class ConfigurationWatcher(
             await kubernetesVersion.TryProbeAsync(stoppingToken);
             var started = timeProvider.GetTimestamp();
             var received = false;
+            var skipRegister = !agentInfo.RegistrarUnavailable;
             TimeSpan delay;
             try
             {
                 client ??= new AgentConfiguration.AgentConfigurationClient(connection.CallInvoker);
                 AgentkLog.ConfigConnecting(logger, commitId);
+
+                // If KAS turns out not to implement AgentRegistrar, reopen the stream without skip_register.
+                using var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(
+                    stoppingToken, skipRegister ? agentInfo.RegistrarUnavailableToken : CancellationToken.None);
                 using var call = client.GetConfiguration(
-                    new ConfigurationRequest { CommitId = commitId, AgentMeta = agentInfo.Meta, SkipRegister = agentInfo.RegisteredWithRegistrar },
-                    cancellationToken: stoppingToken);
+                    new ConfigurationRequest { CommitId = commitId, AgentMeta = agentInfo.Meta, SkipRegister = skipRegister },
+                    cancellationToken: callCancellation.Token);
                 metrics.SetConnected(true);
-                await foreach (var response in call.ResponseStream.ReadAllAsync(stoppingToken))
+                await foreach (var response in call.ResponseStream.ReadAllAsync(callCancellation.Token))
                 {
                     received = true;
                     backoff.Reset();
@@ -69,6 +74,11 @@ internal sealed class ConfigurationWatcher(
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception) when (skipRegister && agentInfo.RegistrarUnavailable)
+            {
+                metrics.SetConnected(false);
+                continue;
             }
             catch (Exception e)
             {

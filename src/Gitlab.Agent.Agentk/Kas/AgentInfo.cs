@@ -12,7 +12,7 @@ internal sealed class AgentInfo(IOptions<AgentkOptions> options) : IAgentInfo
     private KubernetesVersion? _kubernetesVersion;
     private long? _agentId;
     private string? _configProjectPath;
-    private bool _registered;
+    private readonly CancellationTokenSource _registrarUnavailable = new();
 
     public AgentMeta Meta
     {
@@ -59,8 +59,16 @@ internal sealed class AgentInfo(IOptions<AgentkOptions> options) : IAgentInfo
         }
     }
 
-    /// <summary>Set once <c>AgentRegistrar/Register</c> succeeded: GetConfiguration then asks KAS not to register again.</summary>
-    internal bool RegisteredWithRegistrar { get => Volatile.Read(ref _registered); set => Volatile.Write(ref _registered, value); }
+    /// <summary>
+    /// Set when KAS does not implement <c>AgentRegistrar/Register</c>. Until then GetConfiguration sends
+    /// <c>skip_register = true</c>, because the registrar registers this pod (one connection record per pod, as upstream).
+    /// </summary>
+    internal bool RegistrarUnavailable => _registrarUnavailable.IsCancellationRequested;
+
+    /// <summary>Cancelled when <see cref="RegistrarUnavailable"/> becomes true, so an open stream reconnects without skip_register.</summary>
+    internal CancellationToken RegistrarUnavailableToken => _registrarUnavailable.Token;
+
+    internal void MarkRegistrarUnavailable() => _registrarUnavailable.Cancel();
 
     internal bool HasKubernetesVersion
     {

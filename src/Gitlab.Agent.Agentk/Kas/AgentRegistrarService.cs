@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace Gitlab.Agent.Agentk.Kas;
 
 /// <summary>
-/// Calls <c>AgentRegistrar/Register</c> with a random pod id every 5 minutes once KAS has sent a configuration
-/// (so a KAS that is down or a rejected token is reported once, by the configuration watcher). Failures back off from
-/// 10 s to 5 min; a KAS without the service (Unimplemented) is left alone and registration falls back to GetConfiguration.
+/// Calls <c>AgentRegistrar/Register</c> with a random pod id at start and every 5 minutes. Failures back off from 10 s to
+/// 5 min and are logged as warnings only once a configuration arrived (before that the configuration watcher already
+/// reports why KAS is unreachable). A KAS without the service (Unimplemented) is left alone and GetConfiguration
+/// registers the connection instead.
 /// </summary>
 internal sealed class AgentRegistrarService(
     IKasConnection connection,
@@ -27,11 +28,6 @@ internal sealed class AgentRegistrarService(
     {
         try
         {
-            await foreach (var _ in hub.SubscribeAsync(stoppingToken))
-            {
-                break;
-            }
-
             var client = new AgentRegistrar.AgentRegistrarClient(connection.CallInvoker);
             var backoff = new RetryBackoff(new KasRetryOptions { InitialDelay = TimeSpan.FromSeconds(10), MaxDelay = Period });
             while (!stoppingToken.IsCancellationRequested)
@@ -40,20 +36,28 @@ internal sealed class AgentRegistrarService(
                 try
                 {
                     await client.RegisterAsync(new RegisterRequest { AgentMeta = agentInfo.Meta, PodId = PodId }, cancellationToken: stoppingToken);
-                    agentInfo.RegisteredWithRegistrar = true;
                     AgentkLog.Registered(logger, PodId);
                     backoff.Reset();
                     delay = Period;
                 }
                 catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
                 {
+                    agentInfo.MarkRegistrarUnavailable();
                     AgentkLog.RegisterUnimplemented(logger);
                     return;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     delay = backoff.NextDelay();
-                    AgentkLog.RegisterFailed(logger, KasErrorDescriber.Describe(e, connection.Address).Message, delay.TotalSeconds);
+                    var reason = KasErrorDescriber.Describe(e, connection.Address).Message;
+                    if (hub.Current is null)
+                    {
+                        AgentkLog.RegisterFailedBeforeConnected(logger, reason, delay.TotalSeconds);
+                    }
+                    else
+                    {
+                        AgentkLog.RegisterFailed(logger, reason, delay.TotalSeconds);
+                    }
                 }
 
                 await Task.Delay(delay, timeProvider, stoppingToken);

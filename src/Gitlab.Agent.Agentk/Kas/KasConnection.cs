@@ -16,15 +16,17 @@ internal sealed class KasConnection : IKasConnection, IDisposable
     /// <summary>Client keepalive ping interval, below the common 60 s idle timeout of load balancers.</summary>
     internal static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(55);
 
-    private readonly Lazy<(GrpcChannel Channel, CallInvoker Invoker)> _channel;
+    private readonly Lock _lock = new();
+    private readonly AgentkOptions _options;
+    private readonly List<IKasTransport> _transports;
+    private (GrpcChannel Channel, CallInvoker Invoker)? _channel;
     private KasTransportContext? _context;
 
     public KasConnection(IOptions<AgentkOptions> options, IEnumerable<IKasTransport> transports)
     {
-        var o = options.Value;
-        Address = KasAddress.Parse(o.KasAddress);
-        var transportList = transports.ToList();
-        _channel = new Lazy<(GrpcChannel, CallInvoker)>(() => Create(o, transportList), LazyThreadSafetyMode.ExecutionAndPublication);
+        _options = options.Value;
+        Address = KasAddress.Parse(_options.KasAddress);
+        _transports = transports.ToList();
     }
 
     public Uri Address { get; }
@@ -32,7 +34,18 @@ internal sealed class KasConnection : IKasConnection, IDisposable
     /// <summary>Why KAS's certificate was last rejected, if it was.</summary>
     internal string? LastTlsFailure => _context?.LastTlsFailure;
 
-    public CallInvoker CallInvoker => _channel.Value.Invoker;
+    /// <summary>Created on first use; a failure (say, an unreadable token file) is not cached, so the next call retries.</summary>
+    public CallInvoker CallInvoker
+    {
+        get
+        {
+            lock (_lock)
+            {
+                _channel ??= Create(_options, _transports);
+                return _channel.Value.Invoker;
+            }
+        }
+    }
 
     private (GrpcChannel, CallInvoker) Create(AgentkOptions options, IReadOnlyList<IKasTransport> transports)
     {
@@ -45,6 +58,7 @@ internal sealed class KasConnection : IKasConnection, IDisposable
             options.KasTlsServerName,
             options.KasInsecureSkipTlsVerify,
             KeepAlivePingDelay);
+        var authorization = "Bearer " + AgentToken.Read(options);
         _context = context;
         var target = transport.CreateChannel(context);
         var channel = GrpcChannel.ForAddress(target.ChannelAddress, new GrpcChannelOptions
@@ -54,7 +68,6 @@ internal sealed class KasConnection : IKasConnection, IDisposable
             MaxReceiveMessageSize = 16 * 1024 * 1024,
         });
 
-        var authorization = "Bearer " + AgentToken.Read(options);
         var headers = options.KasHeaders.ToList();
         var invoker = channel.Intercept(metadata =>
         {
@@ -84,9 +97,9 @@ internal sealed class KasConnection : IKasConnection, IDisposable
 
     public void Dispose()
     {
-        if (_channel.IsValueCreated)
+        lock (_lock)
         {
-            _channel.Value.Channel.Dispose();
+            _channel?.Channel.Dispose();
         }
     }
 

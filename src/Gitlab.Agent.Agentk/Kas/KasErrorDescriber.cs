@@ -65,10 +65,15 @@ internal static class KasErrorDescriber
             }
         }
 
+        var beforeResponse = exception is RpcException { Status.Detail: var detail } && detail.StartsWith("Error starting gRPC call", StringComparison.Ordinal);
         for (var e = Unwrap(exception); e is not null; e = e.InnerException)
         {
             switch (e)
             {
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset } when beforeResponse:
+                    return new KasError(
+                        $"failed to connect to KAS at {target}: the server closed the connection before answering — it may not speak gRPC over HTTP/2; check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss)",
+                        KasErrorKind.Misconfiguration);
                 case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } s:
                     return new KasError(
                         $"cannot resolve KAS host '{host}': {s.Message} — check the host name in --kas-address and the cluster DNS",
@@ -87,6 +92,7 @@ internal static class KasErrorDescriber
                         KasErrorKind.Misconfiguration);
                 case HttpRequestException { HttpRequestError: HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded or HttpRequestError.VersionNegotiationError }:
                 case HttpProtocolException:
+                case HttpIOException { HttpRequestError: HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded }:
                     return new KasError(
                         $"failed to connect to KAS at {target}: the server does not speak gRPC over HTTP/2 — check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss)" +
                         (address.Scheme == "grpc" ? "; grpc:// is cleartext HTTP/2, use grpcs:// for a TLS listener" : string.Empty),

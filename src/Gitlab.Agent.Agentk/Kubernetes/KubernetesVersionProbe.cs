@@ -30,7 +30,7 @@ internal sealed class KubernetesVersionProbe(
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
             var client = services.GetRequiredService<IKubernetes>();
             var version = await client.Version.GetCodeAsync(timeout.Token);
             agentInfo.SetKubernetesVersion(new KubernetesVersion

@@ -76,4 +76,8 @@ internal static partial class AgentkLog
     [LoggerMessage(EventId = 3017, EventName = "InvalidOptions", Level = LogLevel.Critical,
         Message = "Invalid agentk options: {Reason}")]
     public static partial void InvalidOptions(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3018, EventName = "RegisterFailedBeforeConnected", Level = LogLevel.Debug,
+        Message = "Registrar: {Reason}")]
+    public static partial void RegisterFailedBeforeConnected(ILogger logger, string reason, double retryInSeconds);
 }

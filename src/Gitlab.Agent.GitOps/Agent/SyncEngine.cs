@@ -343,18 +343,6 @@ internal sealed class SyncEngine(
             var gk = new GroupKind(manifest.Group, manifest.Kind);
             var desired = (JsonObject)manifest.Object.DeepClone();
             var metadata = (JsonObject)desired["metadata"]!;
-            if (!settings.IsManaged(gk))
-            {
-                outcome.Objects.Add(new GitOpsObjectState
-                {
-                    ResourceKey = manifest.Id.ResourceKey,
-                    Source = manifest.Location,
-                    Result = GitOpsObjectResult.Skipped,
-                    Message = $"{gk} is excluded by resource_inclusions/resource_exclusions",
-                });
-                continue;
-            }
-
             ApiResource? resource = null;
             var awaitsCrd = false;
             if (!missing.Contains((manifest.ApiVersion, manifest.Kind)))
@@ -392,6 +380,18 @@ internal sealed class SyncEngine(
             problem ??= ValidateMetadata(metadata);
             var ns = resource?.Namespaced == true ? metadata["namespace"]!.GetValue<string>() : "";
             var id = new ObjectId(gk.Group, gk.Kind, ns, manifest.Name);
+            if (!settings.IsManaged(gk))
+            {
+                outcome.Objects.Add(new GitOpsObjectState
+                {
+                    ResourceKey = id.ResourceKey,
+                    Source = manifest.Location,
+                    Result = GitOpsObjectResult.Skipped,
+                    Message = $"{gk} is excluded by resource_inclusions/resource_exclusions",
+                });
+                continue;
+            }
+
             var hash = ObjectComparer.Hash(desired);
             var annotations = metadata["annotations"] as JsonObject ?? new JsonObject();
             metadata["annotations"] = annotations;
@@ -573,6 +573,7 @@ internal sealed class SyncEngine(
     {
         var deadline = timeProvider.GetUtcNow() + _options.EstablishTimeout;
         var pending = stage0.Where(p => p.Result?.Result == GitOpsObjectResult.Applied).ToList();
+        var delay = TimeSpan.FromMilliseconds(25);
         while (pending.Count > 0 && timeProvider.GetUtcNow() < deadline)
         {
             var still = new ConcurrentBag<PlannedObject>();
@@ -594,7 +595,8 @@ internal sealed class SyncEngine(
             pending = [.. still];
             if (pending.Count > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), timeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 1000));
             }
         }
 
@@ -660,6 +662,7 @@ internal sealed class SyncEngine(
 
         var results = new ConcurrentBag<GitOpsObjectState>();
         var keepBag = new ConcurrentBag<ObjectId>();
+        var stillDeleting = new HashSet<ObjectId>();
         for (var g = 0; g < groups.Length; g++)
         {
             var deleted = new ConcurrentBag<(ApiResource Resource, ObjectId Id)>();
@@ -681,18 +684,26 @@ internal sealed class SyncEngine(
                 }
             }).ConfigureAwait(false);
 
-            // Let dependants disappear before what they depend on (namespaced → cluster-scoped → CRDs/Namespaces).
-            if (g < groups.Length - 1 && groups.Skip(g + 1).Any(x => x.Count > 0) && !deleted.IsEmpty && settings.DryRun == DryRunStrategy.None)
+            // Like cli-utils, wait (up to prune_timeout) until deleted objects are gone before deleting what they
+            // depend on (namespaced → cluster-scoped → CRDs/Namespaces), and before reporting them pruned.
+            if (!deleted.IsEmpty && settings.DryRun == DryRunStrategy.None)
             {
-                await WaitGoneAsync([.. deleted], settings.PruneTimeout, cancellationToken).ConfigureAwait(false);
+                var remaining = await WaitGoneAsync([.. deleted], settings.PruneTimeout, cancellationToken).ConfigureAwait(false);
+                foreach (var (_, id) in remaining)
+                {
+                    stillDeleting.Add(id);
+                }
             }
         }
 
         keep.UnionWith(keepBag);
         foreach (var result in results.OrderBy(r => r.ResourceKey, StringComparer.Ordinal))
         {
-            outcome.Objects.Add(result);
-            LogResult(state.ProjectPath, result);
+            var final = stillDeleting.Any(id => id.ResourceKey == result.ResourceKey)
+                ? result with { Message = $"{result.Message}; still being deleted after prune_timeout ({settings.PruneTimeout})" }
+                : result;
+            outcome.Objects.Add(final);
+            LogResult(state.ProjectPath, final);
         }
 
         return null;
@@ -753,7 +764,7 @@ internal sealed class SyncEngine(
         }
     }
 
-    private async Task WaitGoneAsync(List<(ApiResource Resource, ObjectId Id)> deleted, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<List<(ApiResource Resource, ObjectId Id)>> WaitGoneAsync(List<(ApiResource Resource, ObjectId Id)> deleted, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = timeProvider.GetUtcNow() + timeout;
         var pending = deleted;
@@ -776,9 +787,11 @@ internal sealed class SyncEngine(
             pending = [.. still];
             if (pending.Count > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), timeProvider, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(100), timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
+
+        return pending;
     }
 
     private ParallelOptions ParallelOptionsFor(CancellationToken cancellationToken) =>

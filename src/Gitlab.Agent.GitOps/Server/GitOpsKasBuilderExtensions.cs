@@ -21,6 +21,7 @@ public static class GitOpsKasBuilderExtensions
         services.AddGrpc();
         services.TryAddSingleton(TimeProvider.System);
         var options = services.AddOptions<GitOpsServerOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<GitOpsServerOptions>, GitOpsServerOptionsSetup>());
         if (configure is not null)
         {
             options.Configure(configure);

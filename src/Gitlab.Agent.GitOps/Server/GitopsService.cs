@@ -10,5 +10,10 @@ internal sealed class GitopsService(ObjectsToSynchronizeHandler handler) : Gitop
         ObjectsToSynchronizeRequest request,
         IServerStreamWriter<ObjectsToSynchronizeResponse> responseStream,
         ServerCallContext context) =>
-        handler.RunAsync(GitOpsCallContext.GetAgent(context), request, responseStream, context.CancellationToken);
+        handler.RunAsync(
+            GitOpsCallContext.GetAgent(context),
+            request,
+            responseStream,
+            ct => GitOpsCallContext.StillAuthenticatedAsync(context, ct),
+            context.CancellationToken);
 }

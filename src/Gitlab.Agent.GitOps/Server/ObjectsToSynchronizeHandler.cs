@@ -28,12 +28,13 @@ internal sealed class ObjectsToSynchronizeHandler(
         AgentIdentity agent,
         ObjectsToSynchronizeRequest request,
         IAsyncStreamWriter<ObjectsToSynchronizeResponse> writer,
+        Func<CancellationToken, ValueTask<bool>>? stillAuthenticated,
         CancellationToken cancellationToken)
     {
         var projectPath = string.IsNullOrWhiteSpace(request.ProjectId) ? agent.ProjectPath : request.ProjectId.Trim('/');
         try
         {
-            await RunCoreAsync(agent, projectPath, request, writer, cancellationToken).ConfigureAwait(false);
+            await RunCoreAsync(agent, projectPath, request, writer, stillAuthenticated, cancellationToken).ConfigureAwait(false);
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
@@ -47,6 +48,7 @@ internal sealed class ObjectsToSynchronizeHandler(
         string projectPath,
         ObjectsToSynchronizeRequest request,
         IAsyncStreamWriter<ObjectsToSynchronizeResponse> writer,
+        Func<CancellationToken, ValueTask<bool>>? stillAuthenticated,
         CancellationToken cancellationToken)
     {
         var limits = options.CurrentValue;
@@ -82,6 +84,10 @@ internal sealed class ObjectsToSynchronizeHandler(
                 await delayCts.CancelAsync().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 changed.Reader.TryRead(out _);
+                if (stillAuthenticated is not null && !await stillAuthenticated(cancellationToken).ConfigureAwait(false))
+                {
+                    throw new RpcException(new Status(StatusCode.Unauthenticated, "GitOps: the agent token was revoked or its agent deleted."));
+                }
             }
 
             GitOpsServerLog.NewCommit(logger, agent.AgentId, project.Path, commitId);

@@ -9,8 +9,8 @@ namespace Gitlab.Agent.Kas.Diagnostics;
 internal static partial class KasLog
 {
     // 2000–2099 hosting and listeners
-    [LoggerMessage(EventId = 2000, EventName = "Listening", Level = LogLevel.Information, Message = "Listening for {Listener} connections on {Address}")]
-    public static partial void Listening(ILogger logger, KasListener listener, string address);
+    [LoggerMessage(EventId = 2000, EventName = "Listening", Level = LogLevel.Information, Message = "Listening for {listener} connections on {net_address}")]
+    public static partial void Listening(ILogger logger, string listener, string net_address);
 
     [LoggerMessage(EventId = 2001, EventName = "CoreLoopFailed", Level = LogLevel.Critical, Message = "KAS core loop {Service} failed; stopping")]
     public static partial void CoreLoopFailed(ILogger logger, Exception exception, string service);
@@ -34,4 +34,23 @@ internal static partial class KasLog
     // 2200–2299 authentication
     [LoggerMessage(EventId = 2200, EventName = "AuthenticationFailed", Level = LogLevel.Information, Message = "Agent authentication failed for {grpc_method}: {reason}")]
     public static partial void AuthenticationFailed(ILogger logger, string grpc_method, string reason);
+
+    // 2300–2399 agent configuration
+    [LoggerMessage(EventId = 2300, EventName = "ConfigNewCommit", Level = LogLevel.Information, Message = "Config: new commit")]
+    public static partial void ConfigNewCommit(ILogger logger, long agent_id, long project_id, string commit_id);
+
+    [LoggerMessage(EventId = 2301, EventName = "ConfigNoUpdates", Level = LogLevel.Debug, Message = "Config: no updates")]
+    public static partial void ConfigNoUpdates(ILogger logger, long agent_id, long project_id, string commit_id);
+
+    [LoggerMessage(EventId = 2302, EventName = "ConfigFailedToFetch", Level = LogLevel.Warning, Message = "Config: failed to fetch")]
+    public static partial void ConfigFailedToFetch(ILogger logger, long agent_id, long project_id, string error);
+
+    [LoggerMessage(EventId = 2303, EventName = "ConfigInvalid", Level = LogLevel.Warning, Message = "Config: invalid configuration: {error}")]
+    public static partial void ConfigInvalid(ILogger logger, long agent_id, long project_id, string commit_id, string error);
+
+    [LoggerMessage(EventId = 2304, EventName = "VersionSkew", Level = LogLevel.Warning, Message = "agentk version {agentk_version} differs from KAS version {kas_version} (major.minor); upgrade agentk or KAS so that they match")]
+    public static partial void VersionSkew(ILogger logger, long agent_id, string agentk_version, string kas_version);
+
+    [LoggerMessage(EventId = 2305, EventName = "RegistryWriteFailed", Level = LogLevel.Warning, Message = "Recording the connection of agent {agent_id} in the registry failed")]
+    public static partial void RegistryWriteFailed(ILogger logger, Exception exception, long agent_id);
 }

@@ -10,7 +10,7 @@ namespace Gitlab.Agent.Kas;
 
 /// <summary>
 /// Binds the KAS listeners in Kestrel from the configuration: agent (HTTP/2 only: h2c for <c>grpc://</c>, TLS ≥ 1.2 for
-/// <c>grpcs://</c>), api and observability (HTTP/1.1 and HTTP/2), and the Kubernetes API listener when configured.
+/// <c>grpcs://</c>), api, observability and — when configured — Kubernetes API (HTTP/1.1; HTTP/1.1 and HTTP/2 with TLS).
 /// Each connection is tagged with its listener; server keepalive pings every 50 s.
 /// </summary>
 internal sealed class KasKestrelSetup(KasRuntimeSettings settings, KasAddresses addresses) : IConfigureOptions<KestrelServerOptions>
@@ -37,7 +37,13 @@ internal sealed class KasKestrelSetup(KasRuntimeSettings settings, KasAddresses 
         void Configure(ListenOptions listen)
         {
             KasListenerTag.Use(listen, listener.Listener);
-            listen.Protocols = listener.Listener == KasListener.Agent ? HttpProtocols.Http2 : HttpProtocols.Http1AndHttp2;
+            // Without TLS there is no ALPN, so Kestrel cannot offer both HTTP/1.1 and HTTP/2 on one port: the agent
+            // listener is then h2c only, the others HTTP/1.1 only (gRPC on the api listener needs TLS).
+            // With agent.listen.websocket the agent socket takes WebSocket upgrades (HTTP/1.1); the gRPC connections
+            // inside them are served by the transport's own endpoint (see KasListenOptionsExtensions.UseKasListener).
+            var agentHttp2Only = listener.Listener == KasListener.Agent && !settings.AgentWebSocket;
+            listen.Protocols = agentHttp2Only ? HttpProtocols.Http2
+                : listener.IsTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
             if (listener.IsTls)
             {
                 var certificate = LoadCertificate(listener);

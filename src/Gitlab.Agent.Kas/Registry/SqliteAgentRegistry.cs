@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Kas.Repositories;
 using Microsoft.Data.Sqlite;
@@ -95,9 +96,16 @@ internal sealed class SqliteAgentRegistry : IAgentRegistry, IAgentAuthenticator,
     public async Task<AgentInfo> CreateAgentAsync(string projectPath, string name, CancellationToken cancellationToken = default)
     {
         ValidateProjectPath(projectPath);
-        if (AgentNameRules.Validate(name) is { } nameError)
+        if (!AgentName.IsValid(name))
         {
-            throw new AgentRegistryException(AgentRegistryErrorKind.Invalid, nameError);
+            try
+            {
+                AgentName.Validate(name);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new AgentRegistryException(AgentRegistryErrorKind.Invalid, ex.Message.Split(" (Parameter")[0]);
+            }
         }
 
         await using var connection = await OpenAsync(cancellationToken);

@@ -28,6 +28,28 @@ internal sealed class ReviewHandler
         };
         switch (type.Plural)
         {
+            case "selfsubjectreviews":
+                result.Remove("spec");
+                var userInfo = new JsonObject { ["username"] = user.Name };
+                if (user.Uid is not null)
+                {
+                    userInfo["uid"] = user.Uid;
+                }
+
+                userInfo["groups"] = new JsonArray(user.Groups.Select(g => (JsonNode)g).ToArray());
+                if (user.Extra.Count > 0)
+                {
+                    var extra = new JsonObject();
+                    foreach (var (k, v) in user.Extra)
+                    {
+                        extra[k] = new JsonArray(v.Select(x => (JsonNode)x).ToArray());
+                    }
+
+                    userInfo["extra"] = extra;
+                }
+
+                result["status"] = new JsonObject { ["userInfo"] = userInfo };
+                return result;
             case "selfsubjectrulesreviews":
                 result["status"] = RulesReview(user, spec["namespace"]?.GetValue<string>() ?? string.Empty);
                 return result;

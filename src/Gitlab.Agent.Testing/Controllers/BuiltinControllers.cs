@@ -23,6 +23,7 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
     private Watcher? _watcher;
     private Task? _loop;
     private Task? _ticker;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _terminatingSince = new(StringComparer.Ordinal);
     private volatile bool _gcDirty = true;
     private int _podIp = 10;
 
@@ -139,6 +140,34 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             case "apiextensions.k8s.io/CustomResourceDefinition":
                 ReconcileCrd(type, obj);
                 break;
+            case "/Namespace" when evt.Type == WatchEvent.Added && !obj.DeletionRequested:
+                PopulateNamespace(obj.Name);
+                break;
+        }
+    }
+
+    /// <summary>The service-account and root-CA publisher controllers: every namespace gets SA "default" and ConfigMap "kube-root-ca.crt".</summary>
+    public void PopulateNamespace(string ns)
+    {
+        var saType = Registry.FindByStorageKey("/serviceaccounts")!;
+        var cmType = Registry.FindByStorageKey("/configmaps")!;
+        TryCreate(saType, ns, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "default" } }, "kube-controller-manager");
+        TryCreate(cmType, ns, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "kube-root-ca.crt", ["annotations"] = new JsonObject { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." } },
+            ["data"] = new JsonObject { ["ca.crt"] = _core.CaPem },
+        }, "kube-controller-manager");
+    }
+
+    private void TryCreate(ResourceType type, string ns, JsonObject obj, string manager)
+    {
+        try
+        {
+            Writer.Create(type, ns, obj, WriteContext.ForController(manager));
+        }
+        catch (KubeApiException e) when (e.Code is 409 or 403 or 404)
+        {
+            // already there, or the namespace went away meanwhile
         }
     }
 
@@ -491,7 +520,11 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
                 TryDelete(crType, item, "Background");
             }
 
-            return;
+            if (_core.Store.List(storageKey, null).Items.Count > 0)
+            {
+                _gcDirty = true;
+                return;
+            }
         }
 
         RemoveFinalizer(crdType, crd, "customresourcecleanup.apiextensions.k8s.io");
@@ -598,11 +631,24 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             {
                 FinishNamespace(type, o, all);
             }
+            else if (type.GroupKind == "apiextensions.k8s.io/CustomResourceDefinition" && o.Finalizers.Contains("customresourcecleanup.apiextensions.k8s.io"))
+            {
+                CleanupCrd(type, o);
+            }
         }
     }
 
     private void FinishNamespace(ResourceType nsType, StoredObject ns, IReadOnlyList<StoredObject> all)
     {
+        // Like the real namespace controller (which first runs discovery), start a moment after the delete, so a
+        // client deleting the namespace and then its objects (kubectl delete -f) finds them still there.
+        var since = _terminatingSince.GetOrAdd(ns.Uid, _ => _core.Time.GetTimestamp());
+        if (_core.Time.GetElapsedTime(since) < _core.Options.NamespaceDeletionDelay)
+        {
+            _gcDirty = true;
+            return;
+        }
+
         var contents = all.Where(o => o.Namespace == ns.Name && Registry.FindByStorageKey(o.StorageKey)?.Namespaced == true).ToList();
         if (contents.Count > 0)
         {

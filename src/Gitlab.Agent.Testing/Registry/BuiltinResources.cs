@@ -93,6 +93,7 @@ internal static class BuiltinResources
         Review("SelfSubjectRulesReview", "selfsubjectrulesreviews", false, Schema<V1SelfSubjectRulesReview>()),
         Review("SubjectAccessReview", "subjectaccessreviews", false, Schema<V1SubjectAccessReview>()),
         Review("LocalSubjectAccessReview", "localsubjectaccessreviews", true, Schema<V1LocalSubjectAccessReview>()),
+        Review("SelfSubjectReview", "selfsubjectreviews", false, Schema<V1SelfSubjectReview>(), "authentication.k8s.io"),
     ];
 
     private static SchemaNode Schema<T>() => SchemaNode.FromClr(typeof(T));
@@ -148,9 +149,9 @@ internal static class BuiltinResources
         Schema = schema,
     };
 
-    private static ResourceType Review(string kind, string plural, bool namespaced, SchemaNode schema) => new()
+    private static ResourceType Review(string kind, string plural, bool namespaced, SchemaNode schema, string group = "authorization.k8s.io") => new()
     {
-        Group = "authorization.k8s.io",
+        Group = group,
         Version = "v1",
         Kind = kind,
         Plural = plural,

@@ -57,6 +57,13 @@ internal sealed class ResourceType
     /// <summary>The CRD's openAPIV3Schema for this version (used for merge keys), or null.</summary>
     public JsonObject? OpenApiSchema { get; init; }
 
+    private Semantics.TypeSchema? _mergeSchema;
+
+    /// <summary>List types, merge keys and status handling for patches and server-side apply.</summary>
+    public Semantics.TypeSchema MergeSchema => _mergeSchema ??= (IsCustom
+        ? Semantics.TypeSchema.FromOpenApiV3(OpenApiSchema)
+        : Semantics.TypeSchema.ForBuiltin(Group, Version, Kind)).WithStatusSubresource(HasStatus);
+
     /// <summary>Storage key shared by every version of the same resource.</summary>
     public string StorageKey => Group + "/" + Plural;
 

@@ -17,6 +17,8 @@ internal static class FieldManager
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
     private const string BeforeFirstApplyManager = "before-first-apply";
+    private const string AncientChangesManager = "ancient-changes";
+    private const int MaxUpdateManagers = 10;
     private const int FieldManagerMaxLength = 128;
 
     private static readonly FieldPath[] StrippedPaths =
@@ -284,7 +286,7 @@ internal static class FieldManager
         var removed = new List<FieldPath>();
         foreach (var path in previous.Ordered().Where(p => !covered.Contains(p)).OrderBy(p => p.Count))
         {
-            if (removed.Any(path.StartsWith) || !ObjectWalker.Exists(merged, path, root))
+            if (removed.Any(path.StartsWith) || IsKeyOfItem(path) || !ObjectWalker.Exists(merged, path, root))
             {
                 continue;
             }
@@ -309,6 +311,13 @@ internal static class FieldManager
             }
         }
     }
+
+    /// <summary>A key field of a list-map item (<c>[name="x"].name</c>): it stays as long as the item stays.</summary>
+    private static bool IsKeyOfItem(FieldPath path)
+        => path.Count >= 2
+            && path.Elements[^1].Kind == PathElementKind.Field
+            && path.Elements[^2].Kind == PathElementKind.Key
+            && path.Elements[^2].KeyFields!.Any(k => k.Key == path.Elements[^1].Name);
 
     private static JsonNode? ValueAt(JsonObject obj, FieldPath path)
     {
@@ -467,7 +476,7 @@ internal static class FieldManager
 
     private static void SetManagedFields(JsonObject obj, IEnumerable<ManagedFieldsEntry> entries)
     {
-        var list = entries.ToList();
+        var list = CapUpdateManagers(entries.ToList());
         if (obj["metadata"] is not JsonObject meta)
         {
             meta = [];
@@ -481,6 +490,44 @@ internal static class FieldManager
         }
 
         meta["managedFields"] = ManagedFieldsEntry.EncodeAll(list);
+    }
+
+    /// <summary>
+    /// Keeps at most 10 Update entries: the oldest are merged, per API version, into an <c>ancient-changes</c>
+    /// entry (the apiserver's capManagersManager).
+    /// </summary>
+    private static List<ManagedFieldsEntry> CapUpdateManagers(List<ManagedFieldsEntry> entries)
+    {
+        var updaters = entries.Where(e => e.Operation == ManagedFieldsEntry.UpdateOperation)
+            .OrderBy(e => e.Time is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(e.Time, CultureInfo.InvariantCulture))
+            .ThenBy(e => e.IdentifierJson, StringComparer.Ordinal)
+            .ToList();
+        var count = updaters.Count;
+        var firstByVersion = new Dictionary<string, ManagedFieldsEntry>(StringComparer.Ordinal);
+        for (var i = 0; i < updaters.Count && count > MaxUpdateManagers; i++)
+        {
+            var entry = updaters[i];
+            if (!firstByVersion.TryGetValue(entry.ApiVersion, out var first))
+            {
+                firstByVersion[entry.ApiVersion] = entry;
+                continue;
+            }
+
+            var bucket = entries.FirstOrDefault(e => e.Manager == AncientChangesManager && e.Operation == ManagedFieldsEntry.UpdateOperation && e.ApiVersion == entry.ApiVersion && e.Subresource is null);
+            if (bucket is null)
+            {
+                entries.Remove(first);
+                bucket = new ManagedFieldsEntry { Manager = AncientChangesManager, Operation = ManagedFieldsEntry.UpdateOperation, ApiVersion = entry.ApiVersion, Fields = first.Fields, Time = first.Time };
+                entries.Add(bucket);
+            }
+
+            bucket.Fields = bucket.Fields.Union(entry.Fields);
+            bucket.Time = entry.Time;
+            entries.Remove(entry);
+            count--;
+        }
+
+        return entries;
     }
 
     private static string Gvk(JsonObject obj)

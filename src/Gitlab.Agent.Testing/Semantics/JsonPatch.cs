@@ -5,8 +5,9 @@ using System.Text.Json.Nodes;
 namespace Gitlab.Agent.Testing.Semantics;
 
 /// <summary>
-/// RFC 6902 JSON patch (<c>application/json-patch+json</c>) with RFC 6901 pointers. Error texts follow
-/// evanphx/json-patch v4, the library the apiserver uses. The input document is not modified.
+/// RFC 6902 JSON patch (<c>application/json-patch+json</c>) with RFC 6901 pointers. Error texts and the few
+/// deviations from the RFC follow evanphx/json-patch v4, the library the apiserver uses (<c>replace</c> of a missing
+/// member of an existing object sets it). The input document is not modified.
 /// </summary>
 internal static class JsonPatch
 {
@@ -148,7 +149,8 @@ internal static class JsonPatch
             ?? throw new PatchException($"replace operation does not apply: doc is missing path: {path}: missing value");
         switch (container)
         {
-            case JsonObject obj when obj.ContainsKey(key):
+            case JsonObject obj:
+                // evanphx/json-patch v4 (the apiserver's) replaces a missing member of an existing object too.
                 obj[key] = value;
                 break;
             case JsonArray array when TryIndex(key, out var index) && index >= 0 && index < array.Count:
@@ -199,8 +201,8 @@ internal static class JsonPatch
                 throw new PatchException($"test operation does not apply: is missing path: {path}: missing value");
             }
 
-            // A missing member only equals an absent value.
-            if (!hasValue)
+            // A missing member only equals an absent or null value.
+            if (!hasValue || expected is null)
             {
                 return;
             }

@@ -122,6 +122,11 @@ internal static class KubeProtoSchemas
         M(4, "strategy", () => new("DeploymentStrategy", S(1, "type"), M(2, "rollingUpdate", () => IntOrStringHolder.Value))),
         I32(5, "minReadySeconds"), I32(6, "revisionHistoryLimit", keep: true), B(7, "paused"), I32(9, "progressDeadlineSeconds", keep: true)));
 
+    private static readonly Lazy<ProtoMessage> JobSpec = new(() => new("JobSpec",
+        I32(1, "parallelism", keep: true), I32(2, "completions", keep: true), I64(3, "activeDeadlineSeconds", keep: true),
+        M(4, "selector", () => LabelSelector.Value), B(5, "manualSelector", keep: true), M(6, "template", () => PodTemplateSpec.Value),
+        I32(7, "backoffLimit", keep: true), I32(8, "ttlSecondsAfterFinished", keep: true), S(9, "completionMode"), B(10, "suspend", keep: true)));
+
     private static readonly Lazy<ProtoMessage> PolicyRule = new(() => new("PolicyRule",
         Strings(1, "verbs"), Strings(2, "apiGroups"), Strings(3, "resources"), Strings(4, "resourceNames"), Strings(5, "nonResourceURLs")));
 
@@ -148,6 +153,13 @@ internal static class KubeProtoSchemas
                 Map(2, "selector"), S(3, "clusterIP"), S(4, "type"))),
             M(3, "status", () => new("ServiceStatus"))),
         ["apps/Deployment"] = new("Deployment", Metadata(), M(2, "spec", () => DeploymentSpec.Value), M(3, "status", () => new("DeploymentStatus"))),
+        ["batch/Job"] = new("Job", Metadata(), M(2, "spec", () => JobSpec.Value), M(3, "status", () => new("JobStatus"))),
+        ["batch/CronJob"] = new("CronJob", Metadata(),
+            M(2, "spec", () => new("CronJobSpec",
+                S(1, "schedule"), I64(2, "startingDeadlineSeconds", keep: true), S(3, "concurrencyPolicy"), B(4, "suspend", keep: true),
+                M(5, "jobTemplate", () => new("JobTemplateSpec", M(1, "metadata", () => ObjectMetaMessage.Value), M(2, "spec", () => JobSpec.Value))),
+                I32(6, "successfulJobsHistoryLimit", keep: true), I32(7, "failedJobsHistoryLimit", keep: true), S(8, "timeZone", keep: false))),
+            M(3, "status", () => new("CronJobStatus"))),
         ["authorization.k8s.io/SelfSubjectAccessReview"] = new("SelfSubjectAccessReview", Metadata(),
             M(2, "spec", () => new("SelfSubjectAccessReviewSpec",
                 M(1, "resourceAttributes", () => new("ResourceAttributes",

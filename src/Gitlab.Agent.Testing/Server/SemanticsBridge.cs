@@ -109,33 +109,71 @@ internal static class SemanticsBridge
             new JsonObject { ["causes"] = new JsonArray(new JsonObject { ["reason"] = "UnexpectedServerResponse", ["message"] = e.Message }) })
         : KubeApiException.BadRequest(e.Message);
 
-    public static JsonObject StrategicMerge(JsonObject original, JsonObject patch, ResourceType type) =>
-        throw KubeApiException.UnsupportedMediaType(Pending + "strategic merge patch");
+    /// <summary>Strategic merge patch with the kind's merge keys and strategies (415 for kinds without SMP support).</summary>
+    public static JsonObject StrategicMerge(JsonObject original, JsonObject patch, ResourceType type)
+    {
+        try
+        {
+            return Semantics.StrategicMergePatch.Apply(original, patch, type.MergeSchema);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+    }
 
-    public static ApplyOutcome Apply(JsonObject? live, JsonObject config, string manager, bool force, ResourceType type, DateTimeOffset now) =>
-        throw KubeApiException.UnsupportedMediaType(Pending + "server-side apply");
+    /// <summary>
+    /// Server-side apply of <paramref name="config"/> onto <paramref name="live"/> (null: create). Returns the merged object
+    /// with managedFields; conflicts without force give the apiserver's 409 Status.
+    /// </summary>
+    public static JsonObject Apply(JsonObject? live, JsonObject config, string manager, bool force, ResourceType type, DateTimeOffset now, string? subresource)
+    {
+        Semantics.ApplyResult result;
+        try
+        {
+            result = Semantics.FieldManager.Apply(live, config, manager, force, type.MergeSchema, now, type.ApiVersion, subresource);
+        }
+        catch (Semantics.PatchException e) when (e.StatusCode == 500)
+        {
+            throw new KubeApiException(500, string.Empty, e.Message);
+        }
+        catch (Semantics.PatchException e)
+        {
+            throw PatchError(e);
+        }
+
+        if (result.Conflicts.Count > 0)
+        {
+            var status = Semantics.FieldManager.ConflictStatus(result.Conflicts, type.ApiVersion);
+            throw new KubeApiException(409, "Conflict", status["message"]!.GetValue<string>(), status["details"]!.AsObject());
+        }
+
+        return result.Object!;
+    }
 
     /// <summary>Records an Update operation of <paramref name="manager"/> in <c>metadata.managedFields</c>.</summary>
     public static JsonObject RecordUpdate(JsonObject? oldObject, JsonObject newObject, string manager, ResourceType type, DateTimeOffset now, string? subresource) =>
-        newObject;
+        Semantics.FieldManager.RecordUpdate(oldObject, newObject, manager, type.MergeSchema, now, type.ApiVersion, subresource);
 
-    public static string DefaultManager(string? userAgent)
+    /// <summary>The field manager the apiserver derives from a User-Agent.</summary>
+    public static string DefaultManager(string? userAgent) => Semantics.FieldManager.DefaultManagerFromUserAgent(userAgent);
+
+    public static bool IsProtobufEnvelope(ReadOnlySpan<byte> body) => Semantics.KubeProtobuf.IsEnvelope(body);
+
+    /// <summary>Decodes kubectl's protobuf request body (runtime.Unknown envelope) to JSON.</summary>
+    public static JsonObject DecodeProtobuf(ReadOnlySpan<byte> body)
     {
-        if (string.IsNullOrEmpty(userAgent))
+        try
         {
-            return "unknown";
+            return Semantics.KubeProtobuf.DecodeEnvelope(body);
         }
-
-        var slash = userAgent.IndexOf('/', StringComparison.Ordinal);
-        return slash > 0 ? userAgent[..slash] : userAgent;
+        catch (NotSupportedException e)
+        {
+            throw KubeApiException.UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (" + e.Message + ")");
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw KubeApiException.BadRequest("unable to decode the protobuf request body: " + e.Message);
+        }
     }
-
-    public static bool IsProtobufEnvelope(ReadOnlySpan<byte> body) =>
-        body.Length >= 4 && body[0] == 0x6b && body[1] == 0x38 && body[2] == 0x73 && body[3] == 0;
-
-    public static JsonObject DecodeProtobuf(ReadOnlySpan<byte> body) =>
-        throw KubeApiException.UnsupportedMediaType(Pending + "protobuf request bodies");
 }
-
-/// <summary>Result of a server-side apply: the merged object, or the conflicts that stopped it.</summary>
-internal sealed record ApplyOutcome(JsonObject? Object, IReadOnlyList<(string Manager, string Path)> Conflicts, string ConflictMessage);

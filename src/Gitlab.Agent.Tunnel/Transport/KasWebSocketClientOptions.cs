@@ -24,6 +24,12 @@ public sealed class KasWebSocketClientOptions
     /// <summary>Server name to verify the KAS certificate against instead of the address host (<c>--kas-tls-server-name</c>).</summary>
     public string? TlsServerName { get; set; }
 
+    /// <summary>
+    /// Replaces the TLS settings above with a callback that configures the handshake's TLS client options (agentk's
+    /// runtime passes its own policy here).
+    /// </summary>
+    public Action<System.Net.Security.SslClientAuthenticationOptions>? ConfigureTls { get; set; }
+
     /// <summary>How long the TCP connect and WebSocket handshake may take (default 20 s, gRPC's minimum connect timeout).</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -30,9 +30,10 @@ public static class KasWebSocketTransport
     {
         ValidateAddress(address);
         ArgumentNullException.ThrowIfNull(options);
+        var handshake = new HttpMessageInvoker(CreateHandshakeHandler(address, options));
         return new SocketsHttpHandler
         {
-            ConnectCallback = async (_, cancellationToken) => await ConnectAsync(address, options, cancellationToken).ConfigureAwait(false),
+            ConnectCallback = async (_, cancellationToken) => await ConnectAsync(address, options, handshake, cancellationToken).ConfigureAwait(false),
             EnableMultipleHttp2Connections = true,
             KeepAlivePingDelay = options.KeepAlivePingDelay,
             KeepAlivePingTimeout = options.KeepAlivePingTimeout,
@@ -69,6 +70,39 @@ public static class KasWebSocketTransport
     {
         ValidateAddress(address);
         ArgumentNullException.ThrowIfNull(options);
+        using var handshake = new HttpMessageInvoker(CreateHandshakeHandler(address, options));
+        return await ConnectAsync(address, options, handshake, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static SocketsHttpHandler CreateHandshakeHandler(Uri address, KasWebSocketClientOptions options)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            ConnectTimeout = options.ConnectTimeout,
+            // A WebSocket owns its connection; nothing to pool.
+            PooledConnectionLifetime = TimeSpan.Zero,
+        };
+        if (address.Scheme == "wss")
+        {
+            if (options.ConfigureTls is { } configure)
+            {
+                configure(handler.SslOptions);
+            }
+            else
+            {
+                handler.SslOptions.EnabledSslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+                    ValidateServerCertificate(options, certificate as X509Certificate2, chain, errors);
+            }
+        }
+
+        return handler;
+    }
+
+    private static async ValueTask<Stream> ConnectAsync(Uri address, KasWebSocketClientOptions options, HttpMessageInvoker handshake, CancellationToken cancellationToken)
+    {
         var ws = new ClientWebSocket();
         try
         {
@@ -81,17 +115,17 @@ public static class KasWebSocketTransport
                 ws.Options.SetRequestHeader(name, value);
             }
 
-            if (address.Scheme == "wss")
+            if (address.Scheme == "wss" && options.ConfigureTls is null && options.TlsServerName is { Length: > 0 } serverName)
             {
-                ws.Options.RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                    ValidateServerCertificate(options, certificate as X509Certificate2, chain, errors);
+                // SNI follows the Host header.
+                ws.Options.SetRequestHeader("Host", address.IsDefaultPort ? serverName : $"{serverName}:{address.Port}");
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.ConnectTimeout);
             try
             {
-                await ws.ConnectAsync(address, timeout.Token).ConfigureAwait(false);
+                await ws.ConnectAsync(address, handshake, timeout.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {

@@ -41,7 +41,8 @@ public sealed class FakeKas : IAsyncDisposable
         X509Certificate2? certificate = null,
         HttpProtocols protocols = HttpProtocols.Http2,
         int port = 0,
-        Action<WebApplication>? map = null)
+        Action<WebApplication>? map = null,
+        bool registrar = true)
     {
         var state = new FakeKasState();
         var builder = WebApplication.CreateSlimBuilder();
@@ -59,7 +60,11 @@ public sealed class FakeKas : IAsyncDisposable
         var app = builder.Build();
         app.MapGrpcService<FakeConfigurationService>();
         app.MapGrpcService<FakeGitlabAccessService>();
-        app.MapGrpcService<FakeRegistrarService>();
+        if (registrar)
+        {
+            app.MapGrpcService<FakeRegistrarService>();
+        }
+
         map?.Invoke(app);
         await app.StartAsync();
         var fake = new FakeKas(app, state);

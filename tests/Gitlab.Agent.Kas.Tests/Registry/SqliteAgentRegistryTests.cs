@@ -55,7 +55,7 @@ public sealed class SqliteAgentRegistryTests : IDisposable
     public async Task CreateAgent_rejects_names_longer_than_63_characters()
     {
         var ex = await Assert.ThrowsAsync<AgentRegistryException>(() => _registry.CreateAgentAsync("group/project", new string('a', 64)));
-        Assert.Contains("longer than 63", ex.Message);
+        Assert.Contains("the maximum is 63", ex.Message);
         await _registry.CreateAgentAsync("group/project", new string('a', 63));
     }
 

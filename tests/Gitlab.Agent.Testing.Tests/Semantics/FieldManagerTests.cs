@@ -221,6 +221,21 @@ public class FieldManagerTests
     }
 
     [Fact]
+    public void ItemsAnotherManagerChangedStayWholeWhenTheApplierDropsThem()
+    {
+        static JsonObject Containers(string containers) => Json.Obj("""
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},
+             "spec":{"template":{"spec":{"containers":LIST}}}}
+            """.Replace("LIST", containers, StringComparison.Ordinal));
+        var applied = FieldManager.Apply(null, Containers("""[{"name":"nginx","image":"nginx:1","args":["-v"]},{"name":"log","image":"fluent"}]"""), "x", false, DeploymentSchema, T0, "apps/v1").Object!;
+        var edited = (JsonObject)applied.DeepClone();
+        edited["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "nginx:2";
+        var afterEdit = FieldManager.RecordUpdate(applied, edited, "editor", DeploymentSchema, T1, "apps/v1");
+        var result = FieldManager.Apply(afterEdit, Containers("""[{"name":"log","image":"fluent"}]"""), "x", false, DeploymentSchema, T2, "apps/v1");
+        Json.Equal("""[{"name":"nginx","image":"nginx:2"},{"name":"log","image":"fluent"}]""", result.Object!["spec"]!["template"]!["spec"]!["containers"]);
+    }
+
+    [Fact]
     public void SetListsMergeAndOwnValues()
     {
         static JsonObject Finalizers(string list) => Json.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg","finalizers":LIST}}""".Replace("LIST", list, StringComparison.Ordinal));
@@ -391,4 +406,28 @@ public class FieldManagerTests
     [Fact]
     public void DefaultManagerIsTruncatedTo128Bytes()
         => Assert.Equal(128, FieldManager.DefaultManagerFromUserAgent(new string('a', 300)).Length);
+}
+
+public class FieldManagerCapTests
+{
+    [Fact]
+    public void OldestUpdatersAreMergedIntoAncientChangesBeyondTen()
+    {
+        var schema = TypeSchema.ForBuiltin("", "v1", "ConfigMap");
+        var start = new DateTimeOffset(2025, 1, 2, 3, 0, 0, TimeSpan.Zero);
+        var obj = FieldManager.RecordUpdate(null, Json.Obj("""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cfg"},"data":{"k0":"v"}}"""), "m0", schema, start, "v1");
+        for (var i = 1; i <= 10; i++)
+        {
+            var next = (JsonObject)obj.DeepClone();
+            next["data"]![$"k{i}"] = "v";
+            obj = FieldManager.RecordUpdate(obj, next, $"m{i}", schema, start.AddMinutes(i), "v1");
+        }
+
+        var entries = FieldManager.ReadManagedFields(obj);
+        Assert.Equal(10, entries.Count);
+        var ancient = Assert.Single(entries, e => e.Manager == "ancient-changes");
+        Assert.Equal(["m0", "m1"], new[] { "m0", "m1" }.Where(m => entries.All(e => e.Manager != m)));
+        Assert.Equal(".data, .data.k0, .data.k1", ancient.Fields.ToString());
+        Assert.Equal("2025-01-02T03:01:00Z", ancient.Time);
+    }
 }

@@ -216,10 +216,30 @@ public class KubeProtobufTests
     }
 
     [Fact]
+    public void DecodesKubectlCreateJobAndCronJob()
+    {
+        // kubectl create cronjob backup --image=busybox --schedule="*/5 * * * *" -- date
+        var container = new Pb().Str(1, "backup").Str(2, "busybox").Str(3, "date").Msg(8, new Pb());
+        var template = new Pb().Msg(1, Meta("")).Msg(2, new Pb().Msg(2, container).Str(3, "OnFailure"));
+        var jobSpec = new Pb().Msg(6, template);
+        var cron = new Pb().Msg(1, Meta("backup", "x"))
+            .Msg(2, new Pb().Str(1, "*/5 * * * *").Str(3, "").Msg(5, new Pb().Msg(1, Meta("backup")).Msg(2, jobSpec)));
+        Json.SameText("""
+            {"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"backup","namespace":"x"},
+             "spec":{"schedule":"*/5 * * * *","jobTemplate":{"metadata":{"name":"backup"},"spec":{"template":{"spec":{"containers":[{"name":"backup","image":"busybox","command":["date"]}],"restartPolicy":"OnFailure"}}}}}}
+            """, KubeProtobuf.DecodeEnvelope(Envelope("batch/v1", "CronJob", cron)));
+        var job = new Pb().Msg(1, Meta("once", "x")).Msg(2, new Pb().Msg(6, template));
+        Json.SameText("""
+            {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"once","namespace":"x"},
+             "spec":{"template":{"spec":{"containers":[{"name":"backup","image":"busybox","command":["date"]}],"restartPolicy":"OnFailure"}}}}
+            """, KubeProtobuf.DecodeEnvelope(Envelope("batch/v1", "Job", job)));
+    }
+
+    [Fact]
     public void RefusesKindsItDoesNotKnow()
     {
-        var error = Assert.Throws<NotSupportedException>(() => KubeProtobuf.DecodeEnvelope(Envelope("batch/v1", "Job", new Pb().Msg(1, Meta("j")))));
-        Assert.Contains("kind Job", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<NotSupportedException>(() => KubeProtobuf.DecodeEnvelope(Envelope("apps/v1", "StatefulSet", new Pb().Msg(1, Meta("s")))));
+        Assert.Contains("kind StatefulSet", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,23 @@
+using Gitlab.Agent.Kas;
+using Gitlab.Agent.Kas.Users;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the KAS user store.</summary>
+public static class UserStoreKasBuilderExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IUserStore"/> (users, memberships, personal access tokens) on the KAS registry database
+    /// (<c>registry.sqlite.path</c>). Idempotent; features that authenticate users (management API, Kubernetes API
+    /// proxy) call it, and a registration made before it wins.
+    /// </summary>
+    public static IKasBuilder AddUserStore(this IKasBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<IUserStore>(sp => new SqliteUserStore(
+            new SqliteUserStoreOptions(sp.GetRequiredService<KasRuntimeSettings>().RegistryPath),
+            sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        return builder;
+    }
+}

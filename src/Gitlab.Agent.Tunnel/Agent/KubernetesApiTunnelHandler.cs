@@ -1,0 +1,363 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using Gitlab.Agent.Protocol.Grpctool;
+using Gitlab.Agent.Protocol.KubernetesApi;
+using Values = Gitlab.Agent.Protocol.Prototool.Values;
+using HttpResponse = Gitlab.Agent.Protocol.Grpctool.HttpResponse;
+using Gitlab.Agent.Tunnel.Internal;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Gitlab.Agent.Tunnel.Agent;
+
+/// <summary>
+/// agentk's <c>gitlab.agent.kubernetes_api.rpc.KubernetesApi/MakeRequest</c>: replays the HTTP request KAS sends
+/// (grpctool framing) against the cluster's API server with the agent's credentials and the impersonation KAS asked
+/// for, and streams the response back (flushing each chunk), including the bytes of upgraded connections.
+/// </summary>
+internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> client, string agentVersion, ILogger<KubernetesApiTunnelHandler> logger) : IAgentTunnelHandler
+{
+    internal const int ChunkSize = 32 * 1024;
+
+    public string ServiceName => KubernetesApi.Descriptor.FullName;
+
+    public IReadOnlyList<string> MethodNames { get; } = [KubernetesApi.Descriptor.FindMethodByName("MakeRequest").Name];
+
+    public async Task HandleAsync(AgentTunnelCall call, CancellationToken cancellationToken)
+    {
+        await using var frames = new RequestFrames(call.ReadRequestsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
+        var header = await frames.ReadHeaderAsync().ConfigureAwait(false);
+        var request = header.Request ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "header.request is required"));
+        var imp = header.Extra is { } extra && extra.Is(HeaderExtra.Descriptor) ? extra.Unpack<HeaderExtra>().ImpConfig : null;
+
+        var cluster = client();
+        using var message = new HttpRequestMessage(new HttpMethod(request.Method), BuildUri(cluster.BaseAddress, request));
+        var upgrade = HttpHeaderRules.IsUpgrade(request.Header.Select(h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value.Value)));
+        var hasImpersonationHeaders = request.Header.Keys.Any(HttpHeaderRules.IsImpersonation);
+        if (IsSet(imp) && hasImpersonationHeaders)
+        {
+            await RespondAsync(call, 400, "nested impersonation is not supported: the agent already impersonates for this access (access_as), so Impersonate-* headers (kubectl --as/--as-group) are not allowed", cancellationToken).ConfigureAwait(false);
+            await frames.DrainAsync().ConfigureAwait(false);
+            return;
+        }
+
+        CopyRequestHeaders(request, message, upgrade);
+        if (IsSet(imp))
+        {
+            ApplyImpersonation(imp!, message.Headers);
+        }
+
+        var hasBody = !upgrade && (header.HasContentLength ? header.ContentLength != 0 : request.Method is not ("GET" or "HEAD"));
+        if (hasBody)
+        {
+            var content = new FramesContent(frames);
+            foreach (var (name, values) in request.Header)
+            {
+                if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                {
+                    content.Headers.TryAddWithoutValidation(name, values.Value);
+                }
+            }
+
+            if (header.HasContentLength && header.ContentLength > 0)
+            {
+                content.Headers.ContentLength = header.ContentLength;
+            }
+
+            message.Content = content;
+        }
+
+        if (upgrade)
+        {
+            message.Version = HttpVersion.Version11;
+            message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+        else
+        {
+            message.Version = HttpVersion.Version20;
+            message.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await cluster.SendAsync(message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            TunnelLog.KubernetesRequestFailed(logger, request.Method, request.UrlPath, e.Message);
+            await RespondAsync(call, 502, $"agentk could not reach the Kubernetes API server {cluster.BaseAddress}: {e.Message}", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using (response)
+        {
+            var switching = upgrade && response.StatusCode == HttpStatusCode.SwitchingProtocols;
+            await call.SendMessageAsync(ResponseHeaderFrame(response, switching), cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (body.ConfigureAwait(false))
+            {
+                if (switching)
+                {
+                    await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
+                    await PipeUpgradedAsync(call, frames, body, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                await StreamBodyAsync(call, body, cancellationToken).ConfigureAwait(false);
+            }
+
+            await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsSet(ImpersonationConfig? imp) =>
+        imp is not null && (imp.Username.Length > 0 || imp.Groups.Count > 0 || imp.Uid.Length > 0 || imp.Extra.Count > 0);
+
+    private static Uri BuildUri(Uri baseAddress, Protocol.Prototool.HttpRequest request)
+    {
+        var path = request.UrlPath.StartsWith('/') ? request.UrlPath[1..] : request.UrlPath;
+        var builder = new UriBuilder(new Uri(baseAddress, path));
+        if (request.Query.Count > 0)
+        {
+            builder.Query = string.Join('&', request.Query.SelectMany(q => q.Value.Value.Select(v => Uri.EscapeDataString(q.Key) + "=" + Uri.EscapeDataString(v))));
+        }
+
+        return builder.Uri;
+    }
+
+    private void CopyRequestHeaders(Protocol.Prototool.HttpRequest request, HttpRequestMessage message, bool upgrade)
+    {
+        foreach (var (name, values) in request.Header)
+        {
+            if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Authorization", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("User-Agent", StringComparison.OrdinalIgnoreCase)
+                || (HttpHeaderRules.HopByHop.Contains(name) && !(upgrade && name is "Connection" or "Upgrade")))
+            {
+                continue;
+            }
+
+            message.Headers.TryAddWithoutValidation(name, values.Value);
+        }
+
+        if (upgrade)
+        {
+            message.Headers.Connection.Clear();
+            message.Headers.TryAddWithoutValidation("Connection", "Upgrade");
+        }
+
+        var userAgent = request.Header.TryGetValue("User-Agent", out var ua) && ua.Value.Count > 0 ? ua.Value[0] + " " : string.Empty;
+        message.Headers.TryAddWithoutValidation("User-Agent", $"{userAgent}via gitlab-agent/{agentVersion}");
+    }
+
+    private static void ApplyImpersonation(ImpersonationConfig imp, HttpRequestHeaders headers)
+    {
+        if (imp.Username.Length > 0)
+        {
+            headers.TryAddWithoutValidation("Impersonate-User", imp.Username);
+        }
+
+        if (imp.Uid.Length > 0)
+        {
+            headers.TryAddWithoutValidation("Impersonate-Uid", imp.Uid);
+        }
+
+        foreach (var group in imp.Groups)
+        {
+            headers.TryAddWithoutValidation("Impersonate-Group", group);
+        }
+
+        foreach (var extra in imp.Extra)
+        {
+            foreach (var value in extra.Val)
+            {
+                headers.TryAddWithoutValidation("Impersonate-Extra-" + HttpHeaderRules.EscapeExtraKey(extra.Key), value);
+            }
+        }
+    }
+
+    private static ByteString ResponseHeaderFrame(HttpResponseMessage response, bool switching)
+    {
+        var code = (int)response.StatusCode;
+        var head = new Protocol.Prototool.HttpResponse { StatusCode = code, Status = $"{code} {response.ReasonPhrase ?? response.StatusCode.ToString()}" };
+        void Add(string name, IEnumerable<string> values)
+        {
+            if (HttpHeaderRules.HopByHop.Contains(name) && !(switching && name is "Connection" or "Upgrade"))
+            {
+                return;
+            }
+
+            if (!head.Header.TryGetValue(name, out var v))
+            {
+                v = new Values();
+                head.Header[name] = v;
+            }
+
+            v.Value.AddRange(values);
+        }
+
+        foreach (var (name, values) in response.Headers)
+        {
+            Add(name, values);
+        }
+
+        foreach (var (name, values) in response.Content.Headers)
+        {
+            Add(name, values);
+        }
+
+        return new HttpResponse { Header = new HttpResponse.Types.Header { Response = head } }.ToByteString();
+    }
+
+    private static async Task StreamBodyAsync(AgentTunnelCall call, Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                var frame = new HttpResponse { Data = new HttpResponse.Types.Data { Data_ = ByteString.CopyFrom(buffer, 0, read) } };
+                await call.SendMessageAsync(frame.ToByteString(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task PipeUpgradedAsync(AgentTunnelCall call, RequestFrames frames, Stream connection, CancellationToken cancellationToken)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var toCluster = Task.Run(async () =>
+        {
+            await foreach (var data in frames.ReadUpgradeDataAsync().ConfigureAwait(false))
+            {
+                await connection.WriteAsync(data, done.Token).ConfigureAwait(false);
+                await connection.FlushAsync(done.Token).ConfigureAwait(false);
+            }
+        }, done.Token);
+
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            int read;
+            while ((read = await connection.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                var frame = new HttpResponse { UpgradeData = new HttpResponse.Types.UpgradeData { Data = ByteString.CopyFrom(buffer, 0, read) } };
+                await call.SendMessageAsync(frame.ToByteString(), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await done.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await toCluster.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private static async Task RespondAsync(AgentTunnelCall call, int code, string message, CancellationToken cancellationToken)
+    {
+        var head = new Protocol.Prototool.HttpResponse { StatusCode = code, Status = $"{code} {(HttpStatusCode)code}" };
+        head.Header["Content-Type"] = new Values { Value = { KubernetesStatus.ContentType } };
+        await call.SendMessageAsync(new HttpResponse { Header = new HttpResponse.Types.Header { Response = head } }.ToByteString(), cancellationToken).ConfigureAwait(false);
+        await call.SendMessageAsync(new HttpResponse { Data = new HttpResponse.Types.Data { Data_ = ByteString.CopyFrom(KubernetesStatus.Create(code, message)) } }.ToByteString(), cancellationToken).ConfigureAwait(false);
+        await call.SendMessageAsync(new HttpResponse { Trailer = new HttpResponse.Types.Trailer() }.ToByteString(), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads grpctool request frames in order: header → data* → trailer → upgradeData* → EOF.</summary>
+    private sealed class RequestFrames(IAsyncEnumerator<ByteString> source) : IAsyncDisposable
+    {
+        private bool _trailerSeen;
+
+        public async Task<Protocol.Grpctool.HttpRequest.Types.Header> ReadHeaderAsync()
+        {
+            var frame = await NextAsync().ConfigureAwait(false);
+            return frame?.MessageCase == Protocol.Grpctool.HttpRequest.MessageOneofCase.Header
+                ? frame.Header
+                : throw new RpcException(new Status(StatusCode.InvalidArgument, $"first MakeRequest frame must be a header, got {frame?.MessageCase.ToString() ?? "end of stream"}"));
+        }
+
+        /// <summary>Body chunks until the trailer.</summary>
+        public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadBodyAsync()
+        {
+            while (!_trailerSeen && await NextAsync().ConfigureAwait(false) is { } frame)
+            {
+                switch (frame.MessageCase)
+                {
+                    case Protocol.Grpctool.HttpRequest.MessageOneofCase.Data:
+                        yield return frame.Data.Data_.Memory;
+                        break;
+                    case Protocol.Grpctool.HttpRequest.MessageOneofCase.Trailer:
+                        _trailerSeen = true;
+                        yield break;
+                    default:
+                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"unexpected {frame.MessageCase} frame in a request body"));
+                }
+            }
+        }
+
+        /// <summary>Bytes of an upgraded connection (after the trailer).</summary>
+        public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadUpgradeDataAsync()
+        {
+            while (await NextAsync().ConfigureAwait(false) is { } frame)
+            {
+                switch (frame.MessageCase)
+                {
+                    case Protocol.Grpctool.HttpRequest.MessageOneofCase.Trailer when !_trailerSeen:
+                        _trailerSeen = true;
+                        break;
+                    case Protocol.Grpctool.HttpRequest.MessageOneofCase.Data when !_trailerSeen:
+                        break;
+                    case Protocol.Grpctool.HttpRequest.MessageOneofCase.UpgradeData when _trailerSeen:
+                        yield return frame.UpgradeData.Data.Memory;
+                        break;
+                    default:
+                        throw new RpcException(new Status(StatusCode.InvalidArgument, $"unexpected {frame.MessageCase} frame on an upgraded connection"));
+                }
+            }
+        }
+
+        public async Task DrainAsync()
+        {
+            while (await NextAsync().ConfigureAwait(false) is not null)
+            {
+            }
+        }
+
+        public ValueTask DisposeAsync() => source.DisposeAsync();
+
+        private async Task<Protocol.Grpctool.HttpRequest?> NextAsync() =>
+            await source.MoveNextAsync().ConfigureAwait(false) ? Protocol.Grpctool.HttpRequest.Parser.ParseFrom(source.Current) : null;
+    }
+
+    /// <summary>Request body streamed from the tunnel's data frames.</summary>
+    private sealed class FramesContent(RequestFrames frames) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+        {
+            await foreach (var chunk in frames.ReadBodyAsync().ConfigureAwait(false))
+            {
+                await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = -1;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Gitlab.Agent.Protocol.ReverseTunnel;
+
+namespace Gitlab.Agent.Tunnel.Server;
+
+/// <summary>
+/// One claimed tunnel stream, seen from the KAS side: send the request frames, read the agent's answer frames.
+/// A tunnel found on another KAS (kas↔kas routing) would implement the same shape over the private API.
+/// </summary>
+internal interface ITunnel
+{
+    long Id { get; }
+
+    ValueTask SendAsync(ConnectResponse frame, CancellationToken cancellationToken);
+
+    /// <summary>Next frame from the agent, or <see langword="null"/> at end of stream.</summary>
+    ValueTask<ConnectRequest?> ReadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Ends the tunnel stream; the agent then opens a fresh one.</summary>
+    void Complete();
+}
+
+/// <summary>Finds a tunnel of an agent that serves a method; waits until one arrives.</summary>
+internal interface ITunnelFinder
+{
+    /// <exception cref="OperationCanceledException">Cancelled before a tunnel arrived.</exception>
+    Task<ITunnel> FindTunnelAsync(long agentId, string service, string method, CancellationToken cancellationToken);
+}

@@ -1,0 +1,35 @@
+namespace Gitlab.Agent.Tunnel.Server;
+
+/// <summary>KAS-side settings of the tunnel and the Kubernetes API proxy (<c>AddTunnel(o =&gt; …)</c>).</summary>
+public sealed class TunnelServerOptions
+{
+    /// <summary>How long a call waits for a tunnel of its agent before failing with <c>DeadlineExceeded</c> (default 20 s).</summary>
+    public TimeSpan FindTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// Where issued CI job tokens and personal access tokens are stored (SQLite; only SHA-256 hashes of the secrets).
+    /// <c>:memory:</c> keeps them in memory. Default <c>data/kas-proxy-tokens.db</c>.
+    /// </summary>
+    public string TokenDatabasePath { get; set; } = "data/kas-proxy-tokens.db";
+
+    /// <summary>
+    /// Path prefix of the proxy on the Kubernetes API listener; overrides <c>agent.kubernetes_api.url_path_prefix</c>
+    /// (default <c>/</c>).
+    /// </summary>
+    public string? UrlPathPrefix { get; set; }
+
+    /// <summary>
+    /// URL of the proxy as clients reach it, written into generated kubeconfigs (e.g. <c>https://kas.example.com/k8s-proxy</c>).
+    /// Default: the bound Kubernetes API listener address plus the path prefix.
+    /// </summary>
+    public Uri? ExternalUrl { get; set; }
+
+    /// <summary>PEM file with the CA that signed the proxy's TLS certificate, embedded into generated kubeconfigs (optional).</summary>
+    public string? CertificateAuthorityFile { get; set; }
+
+    /// <summary>
+    /// How long a proxied request may make no progress before it is cancelled. Default: no limit, because watches and
+    /// <c>logs -f</c> can stay silent for a long time (keepalive pings keep each hop open).
+    /// </summary>
+    public TimeSpan ActivityTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+}

@@ -1,0 +1,166 @@
+using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.Kas.Registry;
+using Gitlab.Agent.Protocol.KasCfg;
+using Gitlab.Agent.TestUtilities;
+using Gitlab.Agent.TestUtilities.Git;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gitlab.Agent.Kas.Tests.Infrastructure;
+
+/// <summary>A real KAS on Kestrel, every listener on 127.0.0.1 port 0, with a bare-repository directory and a SQLite registry in a temp directory.</summary>
+public sealed class KasTestHost : IAsyncDisposable
+{
+    private readonly List<GrpcChannel> _channels = [];
+
+    private KasTestHost(TempDirectory directory, WebApplication app, CapturedLogs logs, X509Certificate2 certificate)
+    {
+        Directory = directory;
+        App = app;
+        Logs = logs;
+        Certificate = certificate;
+    }
+
+    /// <summary>The self-signed certificate served by the listeners started with TLS.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    public TempDirectory Directory { get; }
+
+    public WebApplication App { get; }
+
+    public CapturedLogs Logs { get; }
+
+    public IKasAddresses Addresses => App.Services.GetRequiredService<IKasAddresses>();
+
+    public IAgentRegistry Registry => App.Services.GetRequiredService<IAgentRegistry>();
+
+    public string RepositoriesDirectory => Directory.Combine("repositories");
+
+    public static ConfigurationFile DefaultConfiguration(TempDirectory directory, TimeSpan? pollPeriod = null) => new()
+    {
+        Agent = new AgentCF
+        {
+            Listen = new AgentListenCF { Address = "127.0.0.1:0" },
+            Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(pollPeriod ?? TimeSpan.FromSeconds(1)) },
+        },
+        Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
+        Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
+        Repositories = new RepositoriesCF { Directory = directory.Combine("repositories"), PollPeriod = Duration.FromTimeSpan(pollPeriod ?? TimeSpan.FromSeconds(1)) },
+        Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
+    };
+
+    /// <summary>Starts KAS; listeners named in <paramref name="tls"/> get a self-signed certificate.</summary>
+    public static async Task<KasTestHost> StartAsync(
+        Action<ConfigurationFile>? configure = null, Action<IKasBuilder>? services = null, TimeSpan? pollPeriod = null, KasListener[]? tls = null)
+    {
+        var directory = new TempDirectory("kas");
+        var configuration = DefaultConfiguration(directory, pollPeriod);
+        var (certFile, keyFile, certificate) = TestCertificates.CreatePemFiles(directory.Combine("tls"));
+        foreach (var listener in tls ?? [])
+        {
+            switch (listener)
+            {
+                case KasListener.Agent:
+                    (configuration.Agent.Listen.CertificateFile, configuration.Agent.Listen.KeyFile) = (certFile, keyFile);
+                    break;
+                case KasListener.Api:
+                    (configuration.Api.Listen.CertificateFile, configuration.Api.Listen.KeyFile) = (certFile, keyFile);
+                    break;
+                case KasListener.Observability:
+                    (configuration.Observability.Listen.CertificateFile, configuration.Observability.Listen.KeyFile) = (certFile, keyFile);
+                    break;
+            }
+        }
+
+        configure?.Invoke(configuration);
+        var logs = new CapturedLogs();
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        var kas = builder.Services.AddKas(o => o.Configuration = configuration);
+        services?.Invoke(kas);
+        var app = builder.Build();
+        app.MapKas();
+        await app.StartAsync();
+        return new KasTestHost(directory, app, logs, certificate);
+    }
+
+    /// <summary>Creates the project's bare repository and returns a work tree that pushes to it.</summary>
+    public Task<GitTestRepository> CreateRepositoryAsync(string projectPath, string defaultBranch = "main") =>
+        GitTestRepository.CreateBareAsync(Path.Combine(RepositoriesDirectory, projectPath + ".git"), defaultBranch);
+
+    /// <summary>Registers agent <paramref name="name"/> in <paramref name="projectPath"/> and returns it with a token secret.</summary>
+    public async Task<(AgentInfo Agent, NewAgentToken Token)> CreateAgentAsync(string projectPath, string name)
+    {
+        var agent = await Registry.CreateAgentAsync(projectPath, name);
+        var token = await Registry.CreateTokenAsync(agent.Id, "test");
+        return (agent, token);
+    }
+
+    /// <summary>A gRPC channel to a listener, sending <paramref name="token"/> as bearer metadata when given.</summary>
+    public GrpcChannel Channel(KasListener listener, string? token = null)
+    {
+        var address = Addresses.Get(listener)!;
+        var tls = address.Scheme is "grpcs" or "https";
+        var http = new UriBuilder(address) { Scheme = tls ? "https" : "http" }.Uri;
+        var handler = new SocketsHttpHandler();
+        if (tls)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == Certificate.GetCertHashString();
+        }
+
+        var options = new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true };
+        if (token is not null)
+        {
+            var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            });
+            options.Credentials = ChannelCredentials.Create(tls ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials);
+            options.UnsafeUseInsecureChannelCallCredentials = !tls;
+        }
+
+        var channel = GrpcChannel.ForAddress(http, options);
+        _channels.Add(channel);
+        return channel;
+    }
+
+    /// <summary>An HTTP client for a listener (HTTP/2 prior knowledge for the agent listener).</summary>
+    public HttpClient Http(KasListener listener)
+    {
+        var bound = Addresses.Get(listener)!;
+        var tls = bound.Scheme is "grpcs" or "https";
+        var address = new UriBuilder(bound) { Scheme = tls ? "https" : "http" }.Uri;
+        var handler = new SocketsHttpHandler();
+        if (tls)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == Certificate.GetCertHashString();
+        }
+
+        var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+        if (listener == KasListener.Agent)
+        {
+            client.DefaultRequestVersion = System.Net.HttpVersion.Version20;
+            client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        await App.StopAsync();
+        await App.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Dispose();
+    }
+}
