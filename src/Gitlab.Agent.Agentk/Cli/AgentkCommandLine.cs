@@ -81,8 +81,10 @@ public sealed class AgentkCommandLine
             root.Options.Add(option);
         }
 
-        // `agentk generate …` prints install manifests; without a subcommand the root "action" means: run agentk.
         root.Subcommands.Add(Install.GenerateCommand.Create());
+
+        // Running the agent is the root command's job, done by the caller after parsing; the action only makes
+        // "no subcommand" valid now that the root has one.
         root.SetAction(_ => 0);
         var result = root.Parse(args);
         if (result.Errors.Count == 0 && result.GetValue(version))
@@ -91,7 +93,10 @@ public sealed class AgentkCommandLine
             return new AgentkCommandLine(new AgentkOptions(), 0);
         }
 
-        if (result.Action is not null && result.Action != root.Action)
+        var runsAgent = result.Errors.Count == 0
+            && result.CommandResult.Command == root
+            && result.Action is not System.CommandLine.Help.HelpAction;
+        if (!runsAgent)
         {
             // --help, or usage errors (printed with the help text).
             var code = result.Invoke(new InvocationConfiguration { Output = output, Error = error });
