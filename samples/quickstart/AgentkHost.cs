@@ -22,7 +22,7 @@ public sealed class AgentkHost : IAsyncDisposable
             o.Kubeconfig = kubeconfig;
             o.PodNamespace = "gitlab-agent";
             o.PodName = "quickstart-agentk";
-        }).AddGitOps();
+        }).AddGitOps().AddTunnel();
         var host = builder.Build();
         await host.StartAsync(cancellationToken);
         return new AgentkHost(host);

@@ -7,15 +7,21 @@ public static class DemoRepository
 {
     public static string ConfigFile(string agentName) => $".gitlab/agents/{agentName}/config.yaml";
 
-    public static string AgentConfiguration(string projectPath) => $"""
+    public static string AgentConfiguration(string projectPath) => $$"""
         # Agent configuration (https://docs.gitlab.com/user/clusters/agent/gitops/).
         # GitOps: apply every YAML file under manifests/ of this project.
         gitops:
           manifest_projects:
-          - id: {projectPath}
+          - id: {{projectPath}}
             default_namespace: demo
             paths:
             - glob: 'manifests/**/*.yaml'
+        # kubectl through KAS for Developers of this project (Bearer pat:<agent id>:<personal access token>).
+        user_access:
+          access_as:
+            agent: {}
+          projects:
+          - id: {{projectPath}}
         """ + "\n";
 
     public const string NginxManifest = """

@@ -15,6 +15,9 @@ public sealed class QuickstartOptions
     /// <summary>KAS agent listener port; 0 picks a free one.</summary>
     public int AgentPort { get; set; } = 39150;
 
+    /// <summary>KAS Kubernetes API proxy port (kubectl through KAS); 0 picks a free one.</summary>
+    public int KubernetesApiPort { get; set; } = 39154;
+
     /// <summary>Project holding the agent configuration and the manifests.</summary>
     public string ProjectPath { get; set; } = "quickstart/demo";
 
@@ -43,6 +46,7 @@ public sealed class QuickstartOptions
                     case "--kubeconfig": Kubeconfig = Path.GetFullPath(Next()); break;
                     case "--api-port": ApiPort = Port(Next(), "--api-port"); break;
                     case "--agent-port": AgentPort = Port(Next(), "--agent-port"); break;
+                    case "--k8s-proxy-port": KubernetesApiPort = Port(Next(), "--k8s-proxy-port"); break;
                     case "-h" or "--help": return "";
                     default: return $"unknown argument '{args[i]}'";
                 }
@@ -67,6 +71,7 @@ public sealed class QuickstartOptions
           --kubeconfig FILE   drive a real cluster instead of the in-process test cluster
           --api-port N        KAS API/UI port (default 39153, 0 = any free port)
           --agent-port N      KAS agent port (default 39150, 0 = any free port)
+          --k8s-proxy-port N  KAS Kubernetes API proxy port for kubectl (default 39154, 0 = any free port)
         """;
 
     private static int Port(string text, string option) =>

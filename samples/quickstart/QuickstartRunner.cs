@@ -1,3 +1,4 @@
+using k8s;
 using Gitlab.Agent.Kas.Users;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -86,11 +87,55 @@ public sealed class QuickstartRunner(QuickstartOptions options, TextWriter outpu
         }
 
         await StepAsync("Synced", workload);
-        var summary = new QuickstartSummary(kas.ApiAddress, agent.AgentId, pat, cluster.KubeconfigPath, repository, cluster.IsInProcess);
+        var kasKubeconfig = await KubectlThroughKasAsync(kas, pat, agent.AgentId, cancellationToken);
+        var summary = new QuickstartSummary(kas.ApiAddress, agent.AgentId, pat, cluster.KubeconfigPath, repository, cluster.IsInProcess)
+        {
+            KasKubeconfig = kasKubeconfig,
+        };
         await PrintNextStepsAsync(summary);
         _ready.TrySetResult(summary);
         await Task.Delay(Timeout.Infinite, cancellationToken);
         return 0;
+    }
+
+    /// <summary>
+    /// Writes a kubeconfig that reaches the cluster through the KAS Kubernetes API proxy and the agent's reverse tunnel,
+    /// and checks it with one request. Returns its path, or <see langword="null"/> when the proxy is not usable (for
+    /// example a state directory created before <c>user_access</c> was part of the example).
+    /// </summary>
+    private async Task<string?> KubectlThroughKasAsync(KasHost kas, string pat, long agentId, CancellationToken cancellationToken)
+    {
+        var kubeconfig = await kas.KubeconfigForUserAsync(pat, agentId, cancellationToken);
+        if (kubeconfig is null)
+        {
+            await output.WriteLineAsync("  … kubectl through KAS is not available: the agent configuration has no user_access for this user");
+            return null;
+        }
+
+        var path = Path.Combine(options.StateDirectory, "kubeconfig");
+        await SecretFile.WriteAsync(path, kubeconfig, cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        Exception? last = null;
+        while (!timeout.IsCancellationRequested)
+        {
+            try
+            {
+                using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(path));
+                await client.AppsV1.ReadNamespacedDeploymentAsync("nginx", "demo", cancellationToken: timeout.Token);
+                await StepAsync("kubectl through KAS", $"{path} (Kubernetes API proxy, reverse tunnel to agentk)");
+                return path;
+            }
+            catch (Exception ex) when (ex is k8s.Autorest.HttpOperationException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // The agent's tunnel may still be connecting.
+                last = ex;
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await output.WriteLineAsync($"  … kubectl through KAS did not answer ({last?.Message}); see {Path.Combine(options.StateDirectory, "logs", "quickstart.log")}");
+        return null;
     }
 
     private Task StepAsync(string what, string detail) => output.WriteLineAsync($"✓ {what,-28} {detail}");
@@ -105,8 +150,9 @@ public sealed class QuickstartRunner(QuickstartOptions options, TextWriter outpu
                       sign in with the personal access token {s.PersonalAccessToken}
             GraphQL:  curl -H "Authorization: Bearer {s.PersonalAccessToken}" -H "Content-Type: application/json" \
                         -d '{"{"}"query":"{"{"}project(fullPath:\"{options.ProjectPath}\"){"{"}clusterAgents{"{"}nodes{"{"}name connectionStatus{"}"}{"}"}{"}"}{"}"}"{"}"}' {new Uri(s.ApiAddress, "/api/graphql")}
-            kubectl:  export KUBECONFIG={s.Kubeconfig}
-                      ({(s.InProcessCluster ? "direct to the in-process test cluster, not through KAS" : "the cluster you passed with --kubeconfig")})
+            kubectl:  export KUBECONFIG={s.KasKubeconfig ?? s.Kubeconfig}
+                      ({(s.KasKubeconfig is not null ? $"through KAS as user {options.Username}; direct to the cluster: {s.Kubeconfig}"
+                          : s.InProcessCluster ? "direct to the in-process test cluster, not through KAS" : "the cluster you passed with --kubeconfig")})
                       kubectl get deployments -n demo
             Change it through git:
                       git clone {s.Repository} {clone} && cd {clone}
@@ -125,4 +171,8 @@ public sealed class QuickstartRunner(QuickstartOptions options, TextWriter outpu
 /// <param name="Kubeconfig">Kubeconfig of the cluster.</param>
 /// <param name="Repository">The demo project's bare repository.</param>
 /// <param name="InProcessCluster">Whether the cluster is the in-process test cluster.</param>
-public sealed record QuickstartSummary(Uri ApiAddress, long AgentId, string PersonalAccessToken, string Kubeconfig, string Repository, bool InProcessCluster);
+public sealed record QuickstartSummary(Uri ApiAddress, long AgentId, string PersonalAccessToken, string Kubeconfig, string Repository, bool InProcessCluster)
+{
+    /// <summary>Kubeconfig for kubectl through the KAS Kubernetes API proxy, or <see langword="null"/> when unavailable.</summary>
+    public string? KasKubeconfig { get; init; }
+}

@@ -12,7 +12,7 @@ public sealed class QuickstartSmokeTests
 
     private static async Task<(QuickstartSummary Summary, string Output)> RunUntilReadyAsync(string stateDirectory, Func<QuickstartSummary, Task>? whileRunning = null)
     {
-        var options = new QuickstartOptions { StateDirectory = stateDirectory, ApiPort = 0, AgentPort = 0, ReadyTimeout = ReadyTimeout };
+        var options = new QuickstartOptions { StateDirectory = stateDirectory, ApiPort = 0, AgentPort = 0, KubernetesApiPort = 0, ReadyTimeout = ReadyTimeout };
         var output = new StringWriter();
         var runner = new QuickstartRunner(options, TextWriter.Synchronized(output));
         using var stop = new CancellationTokenSource();
@@ -52,11 +52,22 @@ public sealed class QuickstartSmokeTests
             using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(summary.Kubeconfig));
             var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync("nginx", "demo");
             Assert.Equal(2, deployment.Status.AvailableReplicas);
+
+            // The real kubectl reaches the cluster through KAS (Kubernetes API proxy + agentk's reverse tunnel) with the user's PAT.
+            Assert.NotNull(summary.KasKubeconfig);
+            Assert.Contains("pat:", await File.ReadAllTextAsync(summary.KasKubeconfig));
+            using var home = new TempDirectory("kubectl-home");
+            var kubectl = await Infrastructure.ProcessRunner.RunAsync("/usr/bin/kubectl",
+                ["get", "deployment", "nginx", "-n", "demo", "-o", "jsonpath={.status.availableReplicas}", "--kubeconfig", summary.KasKubeconfig, "--cache-dir", home.Combine("cache")],
+                env: new Dictionary<string, string> { ["HOME"] = home.Path });
+            Assert.True(kubectl.ExitCode == 0, kubectl.ToString());
+            Assert.Equal("2", kubectl.Stdout.Trim());
         });
 
         Assert.Contains("(example committed)", firstOutput);
         Assert.Contains("created through GraphQL", firstOutput);
         Assert.Contains("✓ Synced", firstOutput);
+        Assert.Contains("✓ kubectl through KAS", firstOutput);
         Assert.Contains($"/-/ui/agents/{first.AgentId}", firstOutput);
         Assert.True(File.Exists(Path.Combine(state.Path, "cluster", "objects.json")), "the cluster state was not persisted");
 
