@@ -10,9 +10,13 @@ public sealed class QuickstartSmokeTests
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(4);
 
-    private static async Task<(QuickstartSummary Summary, string Output)> RunUntilReadyAsync(string stateDirectory, Func<QuickstartSummary, Task>? whileRunning = null)
+    private static async Task<(QuickstartSummary Summary, string Output)> RunUntilReadyAsync(
+        string stateDirectory, Func<QuickstartSummary, Task>? whileRunning = null, string? kubeconfig = null)
     {
-        var options = new QuickstartOptions { StateDirectory = stateDirectory, ApiPort = 0, AgentPort = 0, KubernetesApiPort = 0, ReadyTimeout = ReadyTimeout };
+        var options = new QuickstartOptions
+        {
+            StateDirectory = stateDirectory, Kubeconfig = kubeconfig, ApiPort = 0, AgentPort = 0, KubernetesApiPort = 0, ReadyTimeout = ReadyTimeout,
+        };
         var output = new StringWriter();
         var runner = new QuickstartRunner(options, TextWriter.Synchronized(output));
         using var stop = new CancellationTokenSource();
@@ -79,5 +83,20 @@ public sealed class QuickstartSmokeTests
         Assert.DoesNotContain("(example committed)", secondOutput);
         Assert.DoesNotContain("created through GraphQL", secondOutput);
         Assert.Contains("✓ Synced", secondOutput);
+    }
+
+    [Fact]
+    public async Task Quickstart_drives_an_external_cluster_given_with_kubeconfig()
+    {
+        using var state = new TempDirectory("quickstart-external");
+        await using var cluster = await Gitlab.Agent.Testing.KubernetesApiServer.StartAsync();
+
+        var (summary, output) = await RunUntilReadyAsync(state.Path, kubeconfig: cluster.KubeconfigPath);
+
+        Assert.False(summary.InProcessCluster);
+        Assert.Contains($"(from {cluster.KubeconfigPath})", output);
+        Assert.False(Directory.Exists(Path.Combine(state.Path, "cluster")), "no in-process cluster should have been started");
+        var deployment = await cluster.CreateClient().AppsV1.ReadNamespacedDeploymentAsync("nginx", "demo");
+        Assert.Equal(2, deployment.Status.AvailableReplicas);
     }
 }
