@@ -28,8 +28,8 @@ public sealed class AgentkCommandLine
     }
 
     /// <summary>
-    /// Set when agentk must not start: 0 after <c>--help</c> / <c>--version</c>, non-zero after a usage error (the text
-    /// was written to the output or error writer).
+    /// Set when agentk must not start: 0 after <c>--help</c> / <c>--version</c> / <c>generate</c> (install manifests
+    /// printed), non-zero after a usage error (the text was written to the output or error writer).
     /// </summary>
     public int? ExitCode { get; }
 
@@ -81,6 +81,7 @@ public sealed class AgentkCommandLine
             root.Options.Add(option);
         }
 
+        root.Subcommands.Add(Install.GenerateCommand.Create());
         var result = root.Parse(args);
         if (result.Errors.Count == 0 && result.GetValue(version))
         {
