@@ -172,4 +172,31 @@ public class GitOpsEndToEndTests
         Assert.Equal(value, (await env.GetAsync("v1", "ConfigMap", "default", "same"))!["data"]!["key"]!.GetValue<string>());
         Assert.Equal(0, env.Cluster.Requests.WriteCount);
     }
+
+    [Fact]
+    public async Task Only_the_worker_whose_configuration_block_changed_restarts_and_removed_ones_stop()
+    {
+        await using var env = await GitOpsEnvironment.StartAsync();
+        var second = await env.CreateRepositoryAsync("group/second");
+        await second.CommitAsync(Files(("s.yaml", SyncEngineTests.ConfigMap("second"))));
+        await env.Registry.SetProjectVisibilityAsync("group/second", isPublic: true);
+        await env.ConfigRepository.CommitAsync(Files(("p.yaml", SyncEngineTests.ConfigMap("first"))));
+        await env.StartAgentAsync("gitops:\n  manifest_projects:\n  - id: group/project\n  - id: group/second\n");
+        await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "second") is not null
+            && await env.GetAsync("v1", "ConfigMap", "default", "first") is not null, "both projects are applied");
+
+        await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(
+            ($".gitlab/agents/{GitOpsEnvironment.AgentName}/config.yaml", "gitops:\n  manifest_projects:\n  - id: group/project\n  - id: group/second\n    default_namespace: other\n")));
+        await env.WaitForAsync(() => Task.FromResult(Logged(env, "Configuration has been updated, restarting synchronization worker for group/second") == 1), "the second worker restarts");
+        Assert.Equal(0, Logged(env, "Configuration has been updated, restarting synchronization worker for group/project"));
+        Assert.Equal(1, Logged(env, "Starting synchronization worker for group/project"));
+
+        await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(
+            ($".gitlab/agents/{GitOpsEnvironment.AgentName}/config.yaml", "gitops:\n  manifest_projects:\n  - id: group/project\n")));
+        await env.WaitForAsync(() => Task.FromResult(Logged(env, "Stopping synchronization worker for group/second") == 1), "the removed worker stops");
+        Assert.Equal(1, Logged(env, "Starting synchronization worker for group/project"));
+    }
+
+    private static int Logged(GitOpsEnvironment env, string prefix) =>
+        env.AgentLogs.Entries.Count(e => e.Message.StartsWith(prefix, StringComparison.Ordinal));
 }
