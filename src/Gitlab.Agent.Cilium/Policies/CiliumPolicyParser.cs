@@ -9,8 +9,6 @@ namespace Gitlab.Agent.Cilium.Policies;
 /// <summary>Turns CiliumNetworkPolicy JSON (<c>cilium.io/v2</c>) into <see cref="CiliumPolicy"/>.</summary>
 internal static class CiliumPolicyParser
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
-
     /// <summary>Parses one policy object. Throws <see cref="PolicyParseException"/> naming the policy and the JSON path.</summary>
     public static CiliumPolicy Parse(JsonElement policy)
     {
@@ -330,8 +328,9 @@ internal static class CiliumPolicyParser
 
         try
         {
-            // Cilium (Envoy) matches the whole value: anchor the expression. NonBacktracking keeps matching linear like RE2.
-            return new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, RegexTimeout);
+            // Cilium (Envoy) matches the whole value: anchor the expression. NonBacktracking keeps matching linear in the
+            // input like RE2, so no match timeout is needed (a wall-clock timeout would drop flows on a busy machine).
+            return new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, Regex.InfiniteMatchTimeout);
         }
         catch (ArgumentException e)
         {

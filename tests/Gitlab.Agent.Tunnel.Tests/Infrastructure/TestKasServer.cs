@@ -2,8 +2,6 @@ using System.Net;
 using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,17 +10,20 @@ using Microsoft.Extensions.Logging;
 namespace Gitlab.Agent.Tunnel.Tests.Infrastructure;
 
 /// <summary>
-/// A KAS-shaped Kestrel host for transport tests: an agent listener on a loopback port speaking the given transport.
+/// A KAS-shaped Kestrel host: an agent listener on a loopback port speaking the given transport and, optionally, an
+/// HTTPS Kubernetes API proxy listener and an HTTP API listener.
 /// </summary>
 public sealed class TestKasServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestKasServer(WebApplication app, KasTransport transport, Uri agentAddress)
+    private TestKasServer(WebApplication app, KasTransport transport, Uri agentAddress, Uri? kubernetesApi, Uri? api)
     {
         _app = app;
         Transport = transport;
         AgentAddress = agentAddress;
+        KubernetesApiAddress = kubernetesApi;
+        ApiAddress = api;
     }
 
     public KasTransport Transport { get; }
@@ -30,56 +31,93 @@ public sealed class TestKasServer : IAsyncDisposable
     /// <summary>Address agentk dials, e.g. <c>wss://127.0.0.1:1234/</c>.</summary>
     public Uri AgentAddress { get; }
 
+    /// <summary>The HTTPS Kubernetes API proxy listener, when requested.</summary>
+    public Uri? KubernetesApiAddress { get; }
+
+    /// <summary>The HTTP API listener, when requested.</summary>
+    public Uri? ApiAddress { get; }
+
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestKasServer> StartAsync(
+    public static Task<TestKasServer> StartAsync(
         KasTransport transport,
         Action<IServiceCollection> configureServices,
         Action<WebApplication> mapEndpoints,
         int port = 0,
-        Action<WebApplication>? beforeWebSockets = null)
+        Action<WebApplication>? beforeWebSockets = null) =>
+        StartAsync(new TestKasServerOptions
+        {
+            Transport = transport,
+            ConfigureServices = configureServices,
+            MapEndpoints = mapEndpoints,
+            AgentPort = port,
+            BeforeWebSockets = beforeWebSockets,
+        });
+
+    public static async Task<TestKasServer> StartAsync(TestKasServerOptions options)
     {
+        var transport = options.Transport;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (options.Logs is { } logs)
+        {
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.Services.AddGrpc();
         builder.Services.AddWebSocketTunnelTransport();
         var wsEndPoint = new WebSocketTunnelEndPoint();
         var tls = transport is KasTransport.Grpcs or KasTransport.Wss;
+        var websocket = transport is KasTransport.Ws or KasTransport.Wss;
+        var agentPort = options.AgentPort == 0 ? FreePort() : options.AgentPort;
+        var k8sPort = options.KubernetesApiListener ? (options.KubernetesApiPort == 0 ? FreePort() : options.KubernetesApiPort) : 0;
+        var apiPort = options.ApiListener ? FreePort() : 0;
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.Http2.MaxStreamsPerConnection = 1000;
             k.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(50);
-            k.Listen(IPAddress.Loopback, port, o =>
+            k.Listen(IPAddress.Loopback, agentPort, o =>
             {
-                o.Protocols = transport is KasTransport.Ws or KasTransport.Wss ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
+                o.Protocols = websocket ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                 if (tls)
                 {
                     o.UseHttps(TestCertificates.Shared.Server);
                 }
             });
-            if (transport is KasTransport.Ws or KasTransport.Wss)
+            if (websocket)
             {
                 k.Listen(wsEndPoint, o => o.Protocols = HttpProtocols.Http2);
             }
+
+            if (k8sPort != 0)
+            {
+                k.Listen(IPAddress.Loopback, k8sPort, o =>
+                {
+                    o.Protocols = HttpProtocols.Http1AndHttp2;
+                    o.UseHttps(TestCertificates.Shared.Server);
+                });
+            }
+
+            if (apiPort != 0)
+            {
+                k.Listen(IPAddress.Loopback, apiPort, o => o.Protocols = HttpProtocols.Http1AndHttp2);
+            }
         });
-        configureServices(builder.Services);
+        options.ConfigureServices(builder.Services);
         var app = builder.Build();
-        beforeWebSockets?.Invoke(app);
-        if (transport is KasTransport.Ws or KasTransport.Wss)
+        options.BeforeWebSockets?.Invoke(app);
+        if (websocket)
         {
             app.UseWebSockets();
             app.Use((HttpContext context, RequestDelegate next) =>
-                !WebSocketTunnelEndPoint.IsTunnelled(context)
+                context.Connection.LocalPort == agentPort && !WebSocketTunnelEndPoint.IsTunnelled(context)
                     ? wsEndPoint.AcceptAsync(context)
                     : next(context));
         }
 
-        mapEndpoints(app);
+        options.MapEndpoints(app);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
-            .Select(a => Uri.TryCreate(a, UriKind.Absolute, out var u) ? u : null)
-            .Single(a => a is not null && IPAddress.TryParse(a.Host, out _))!;
         var scheme = transport switch
         {
             KasTransport.Grpc => "grpc",
@@ -87,7 +125,12 @@ public sealed class TestKasServer : IAsyncDisposable
             KasTransport.Ws => "ws",
             _ => "wss",
         };
-        return new TestKasServer(app, transport, new Uri($"{scheme}://127.0.0.1:{address.Port}/"));
+        return new TestKasServer(
+            app,
+            transport,
+            new Uri($"{scheme}://127.0.0.1:{agentPort}/"),
+            k8sPort == 0 ? null : new Uri($"https://127.0.0.1:{k8sPort}"),
+            apiPort == 0 ? null : new Uri($"http://127.0.0.1:{apiPort}"));
     }
 
     public async ValueTask DisposeAsync()
@@ -103,4 +146,32 @@ public sealed class TestKasServer : IAsyncDisposable
 
         await _app.DisposeAsync();
     }
+
+    internal static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+public sealed class TestKasServerOptions
+{
+    public KasTransport Transport { get; set; }
+
+    public int AgentPort { get; set; }
+
+    public bool KubernetesApiListener { get; set; }
+
+    public int KubernetesApiPort { get; set; }
+
+    public bool ApiListener { get; set; }
+
+    public Action<IServiceCollection> ConfigureServices { get; set; } = _ => { };
+
+    public Action<WebApplication> MapEndpoints { get; set; } = _ => { };
+
+    public Action<WebApplication>? BeforeWebSockets { get; set; }
+
+    public ILoggerProvider? Logs { get; set; }
 }
