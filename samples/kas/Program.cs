@@ -4,6 +4,8 @@
 //   kas agents create --project group/project --name my-agent      register an agent
 //   kas tokens create --agent-id 1 --name t1                       create a token (printed once)
 //   kas agents list | kas tokens list --agent-id 1 | kas tokens revoke --token-id 1
+//   kas users create --username alice; kas users add-member --username alice --group group --role maintainer
+//   kas tokens create-personal --username alice --scopes api,k8s_proxy   personal access token for the API and UI
 //
 // Configuration keys, listeners, push notifications and troubleshooting: docs/kas.md.
 using Gitlab.Agent.Kas;
@@ -27,6 +29,7 @@ return await KasCommandLine.InvokeAsync(args, async (configuration, cancellation
     });
 
     builder.Services.AddKas(options => options.Configuration = configuration)
+        .AddManagement()   // GraphQL /api/graphql, REST /api/v4/projects/:id/cluster_agents, UI /-/ui/ (docs/management.md)
         .AddGitOps();
     // Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel).
 

@@ -164,7 +164,7 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
             "No tokens. Create one with the clusterAgentTokenCreate GraphQL mutation.");
 
         html.Element("h2", "Activity");
-        html.Table(activity, "activity", ["Event", "Token", "When"], (h, e) => h
+        html.Table(activity, "activity", ["Event", "Details", "When"], (h, e) => h
             .Cell(ActivityKinds.Name(e.Kind))
             .Cell(e.TokenId is { } id ? tokenNames.GetValueOrDefault(id, $"token {id}") : e.ConnectionId is { } cid ? $"connection {cid}" : null)
             .Cell(x => x.Time(e.OccurredAt)),

@@ -22,6 +22,25 @@ public sealed class GenerateTests
     }
 
     [Fact]
+    public void The_generate_subcommand_leaves_the_agent_command_line_working()
+    {
+        var run = AgentkCommandLine.Parse(["--kas-address", "grpc://127.0.0.1:8150", "--token-file", "/config/token"], _ => null, new StringWriter(), new StringWriter());
+        Assert.Null(run.ExitCode);
+
+        var (versionCode, versionOutput, _) = Cli("--version");
+        Assert.Equal(0, versionCode);
+        Assert.StartsWith("agentk version:", versionOutput);
+
+        var (helpCode, helpOutput, _) = Cli("--help");
+        Assert.Equal(0, helpCode);
+        Assert.Contains("generate", helpOutput);
+
+        var (badCode, _, badError) = Cli("--no-such-flag");
+        Assert.NotEqual(0, badCode);
+        Assert.Contains("--no-such-flag", badError);
+    }
+
+    [Fact]
     public void Generate_prints_the_stock_deployment()
     {
         var (code, output, error) = Cli("generate", "--agent-token", "glagent-snapshot-token", "--kas-address", "wss://kas.example.com/", "--agent-version", "v17.2.0", "--namespace", "gitlab-agent");
