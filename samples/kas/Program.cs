@@ -30,7 +30,8 @@ return await KasCommandLine.InvokeAsync(args, async (configuration, cancellation
 
     builder.Services.AddKas(options => options.Configuration = configuration)
         .AddManagement()   // GraphQL /api/graphql, REST /api/v4/projects/:id/cluster_agents, UI /-/ui/ (docs/management.md)
-        .AddGitOps();
+        .AddGitOps()       // Gitops/GetObjectsToSynchronize + sync state (docs/gitops.md)
+        .AddCilium();      // cilium_alert handler, alert store and API (docs/cilium.md)
     // Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel).
 
     await using var app = builder.Build();

@@ -9,6 +9,8 @@ namespace Gitlab.Agent.Cilium.Policies;
 /// <summary>Turns CiliumNetworkPolicy JSON (<c>cilium.io/v2</c>) into <see cref="CiliumPolicy"/>.</summary>
 internal static class CiliumPolicyParser
 {
+    private static readonly EndpointSelector HostSelector = ParseStatic("""{"matchLabels":{"reserved:host":""}}""");
+
     /// <summary>Parses one policy object. Throws <see cref="PolicyParseException"/> naming the policy and the JSON path.</summary>
     public static CiliumPolicy Parse(JsonElement policy)
     {
@@ -56,6 +58,12 @@ internal static class CiliumPolicyParser
         }
     }
 
+    private static EndpointSelector ParseStatic(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return EndpointSelector.Parse(document.RootElement, "nodeSelector");
+    }
+
     private static string? GetMapValue(JsonElement metadata, string map, string key) =>
         metadata.TryGetProperty(map, out var values) && values.ValueKind == JsonValueKind.Object &&
         values.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String
@@ -88,7 +96,7 @@ internal static class CiliumPolicyParser
         else if (rule.TryGetProperty("nodeSelector", out _))
         {
             // Host policies select nodes, not pods; they never protect a pod endpoint.
-            selector = EndpointSelector.Parse(JsonDocument.Parse("""{"matchLabels":{"reserved:host":""}}""").RootElement, $"{path}.nodeSelector");
+            selector = HostSelector;
         }
         else
         {

@@ -9,6 +9,8 @@ namespace Gitlab.Agent.Testing.Auth;
 /// <summary>Bearer-token authentication, impersonation and (optionally) RBAC authorization.</summary>
 internal sealed class AuthService
 {
+    private static readonly HashSet<string> PublicInfoPaths = new(StringComparer.Ordinal) { "/version", "/healthz", "/livez", "/readyz" };
+    private static readonly RequestUser Anonymous = new("system:anonymous", ["system:unauthenticated"], null, RequestUser.NoExtra);
     private readonly ConcurrentDictionary<string, RequestUser> _tokens = new(StringComparer.Ordinal);
     private readonly Func<RbacEvaluator?> _rbac;
 
@@ -53,6 +55,13 @@ internal sealed class AuthService
         if (header.Length == 0 && InsecurePort != 0 && http.Connection.LocalPort == InsecurePort && AdminUser is not null)
         {
             return AdminUser;
+        }
+
+        // Anonymous requests may read the public information (system:public-info-viewer) and nothing else.
+        var path = http.Request.Path.Value ?? "/";
+        if (header.Length == 0 && http.Request.Method is "GET" or "HEAD" && PublicInfoPaths.Contains(path.TrimEnd('/').Length == 0 ? "/" : path.TrimEnd('/')))
+        {
+            return Anonymous;
         }
 
         throw KubeApiException.Unauthorized();

@@ -172,4 +172,79 @@ public class GitOpsEndToEndTests
         Assert.Equal(value, (await env.GetAsync("v1", "ConfigMap", "default", "same"))!["data"]!["key"]!.GetValue<string>());
         Assert.Equal(0, env.Cluster.Requests.WriteCount);
     }
+
+    [Fact]
+    public async Task Only_the_worker_whose_configuration_block_changed_restarts_and_removed_ones_stop()
+    {
+        await using var env = await GitOpsEnvironment.StartAsync();
+        var second = await env.CreateRepositoryAsync("group/second");
+        await second.CommitAsync(Files(("s.yaml", SyncEngineTests.ConfigMap("second"))));
+        await env.Registry.SetProjectVisibilityAsync("group/second", isPublic: true);
+        await env.ConfigRepository.CommitAsync(Files(("p.yaml", SyncEngineTests.ConfigMap("first"))));
+        await env.StartAgentAsync("gitops:\n  manifest_projects:\n  - id: group/project\n  - id: group/second\n");
+        await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "second") is not null
+            && await env.GetAsync("v1", "ConfigMap", "default", "first") is not null, "both projects are applied");
+
+        await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(
+            ($".gitlab/agents/{GitOpsEnvironment.AgentName}/config.yaml", "gitops:\n  manifest_projects:\n  - id: group/project\n  - id: group/second\n    default_namespace: other\n")));
+        await env.WaitForAsync(() => Task.FromResult(Logged(env, "Configuration has been updated, restarting synchronization worker for group/second") == 1), "the second worker restarts");
+        Assert.Equal(0, Logged(env, "Configuration has been updated, restarting synchronization worker for group/project"));
+        Assert.Equal(1, Logged(env, "Starting synchronization worker for group/project"));
+
+        await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(
+            ($".gitlab/agents/{GitOpsEnvironment.AgentName}/config.yaml", "gitops:\n  manifest_projects:\n  - id: group/project\n")));
+        await env.WaitForAsync(() => Task.FromResult(Logged(env, "Stopping synchronization worker for group/second") == 1), "the removed worker stops");
+        Assert.Equal(1, Logged(env, "Starting synchronization worker for group/project"));
+    }
+
+    private static int Logged(GitOpsEnvironment env, string prefix) =>
+        env.AgentLogs.Entries.Count(e => e.Message.StartsWith(prefix, StringComparison.Ordinal));
+
+    [Fact]
+    public async Task Malformed_deployment_fails_alone_while_crd_custom_resource_and_namespace_are_applied()
+    {
+        await using var env = await GitOpsEnvironment.StartAsync();
+        const string malformed = """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: nginx-deployment
+              namespace: kas-test001
+              replicas: 3
+            spec:
+              selector: {matchLabels: {app: nginx}}
+              template:
+                metadata: {labels: {app: nginx}}
+                spec: {containers: [{name: nginx, image: nginx:1.14.2}]}
+            """;
+        const string crd = """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+            """;
+        const string widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1, namespace: kas-test001}\nspec: {size: 1}\n";
+        await env.ConfigRepository.CommitAsync(Files(("a-widget.yaml", widget), ("b-deploy.yaml", malformed), ("c-crd.yaml", crd), ("d-ns.yaml", SyncEngineTests.Namespace)));
+        await env.StartAgentAsync(SelfConfig);
+
+        await env.WaitForAsync(async () => (await env.SyncStatesAsync()).SingleOrDefault()?.Status == GitOpsSyncStatus.Failed, "the sync is reported failed");
+        var state = (await env.SyncStatesAsync()).Single();
+        var deployment = state.Objects.Single(o => o.ResourceKey == "apps/Deployment/kas-test001/nginx-deployment");
+        Assert.Equal(GitOpsObjectResult.Failed, deployment.Result);
+        Assert.Contains("metadata.replicas", deployment.Message, StringComparison.Ordinal);
+        Assert.Equal("b-deploy.yaml:1", deployment.Source);
+        Assert.NotNull(await env.GetAsync("example.com/v1", "Widget", "kas-test001", "w1"));
+        Assert.Null(await env.GetAsync("apps/v1", "Deployment", "kas-test001", "nginx-deployment"));
+        Assert.Contains(env.AgentLogs.Entries, e => e.Message == "Synced"
+            && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment"
+            && ((string?)e.Fields.GetValueOrDefault("syncResult"))!.StartsWith("failed: strict decoding error: unknown field \"metadata.replicas\"", StringComparison.Ordinal));
+    }
 }
