@@ -20,10 +20,10 @@ var builder = Host.CreateApplicationBuilder();
 // One JSON object per line; the level follows observability.logging.level of the agent configuration.
 builder.Logging.ClearProviders().AddAgentkJsonConsole();
 
-builder.Services.AddAgentk(cli.Apply);
-// Feature packages plug in here, for example:
-//   .AddGitOps()      (Gitlab.Agent.GitOps)
-//   .AddTunnel()      (Gitlab.Agent.Tunnel)
+builder.Services.AddAgentk(cli.Apply)
+    .AddGitOps()    // pull-based deployments from gitops.manifest_projects (docs/gitops.md)
+    .AddCilium();   // network-policy alerts from cilium.hubble_relay_address (docs/cilium.md)
+// Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel, docs/tunnel.md).
 
 using var host = builder.Build();
 

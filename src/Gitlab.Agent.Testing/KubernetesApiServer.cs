@@ -184,6 +184,19 @@ public sealed class KubernetesApiServer : IAsyncDisposable
             core.Writer.Create(nsType, string.Empty, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } }, ctx);
         }
 
+        var (clusterRoles, clusterRoleBindings) = Auth.RbacEvaluator.BootstrapPolicy();
+        var crType = core.Registry.FindByStorageKey("rbac.authorization.k8s.io/clusterroles")!;
+        var crbType = core.Registry.FindByStorageKey("rbac.authorization.k8s.io/clusterrolebindings")!;
+        foreach (var role in clusterRoles)
+        {
+            core.Writer.Create(crType, string.Empty, (JsonObject)role.DeepClone(), ctx);
+        }
+
+        foreach (var binding in clusterRoleBindings)
+        {
+            core.Writer.Create(crbType, string.Empty, (JsonObject)binding.DeepClone(), ctx);
+        }
+
         var nodeType = core.Registry.FindByStorageKey("/nodes")!;
         var now = core.Writer.Now();
         core.Writer.Create(nodeType, string.Empty, new JsonObject

@@ -36,7 +36,7 @@ public sealed class KubernetesApiServerOptions
     /// <summary>Run the built-in controllers (workload status, pods Running, namespaces, CRDs, garbage collection). Default true.</summary>
     public bool RunControllers { get; set; } = true;
 
-    /// <summary>Mark pods scheduled and Running with ready containers, as a kubelet would. Default true.</summary>
+    /// <summary>Simulate pods: workload controllers create them (Deployment → ReplicaSet → Pods, StatefulSet, DaemonSet) and a simulated scheduler and kubelet mark every pod scheduled and Running with ready containers. Default true.</summary>
     public bool SimulatePods { get; set; } = true;
 
     /// <summary>How long a terminating namespace waits before its contents are deleted (the real controller takes a moment too). Default 1 s.</summary>

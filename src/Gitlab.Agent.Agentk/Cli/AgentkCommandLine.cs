@@ -28,8 +28,8 @@ public sealed class AgentkCommandLine
     }
 
     /// <summary>
-    /// Set when agentk must not start: 0 after <c>--help</c> / <c>--version</c>, non-zero after a usage error (the text
-    /// was written to the output or error writer).
+    /// Set when agentk must not start: 0 after <c>--help</c> / <c>--version</c> / <c>generate</c> (install manifests
+    /// printed), non-zero after a usage error (the text was written to the output or error writer).
     /// </summary>
     public int? ExitCode { get; }
 
@@ -81,6 +81,11 @@ public sealed class AgentkCommandLine
             root.Options.Add(option);
         }
 
+        root.Subcommands.Add(Install.GenerateCommand.Create());
+
+        // Running the agent is the root command's job, done by the caller after parsing; the action only makes
+        // "no subcommand" valid now that the root has one.
+        root.SetAction(_ => 0);
         var result = root.Parse(args);
         if (result.Errors.Count == 0 && result.GetValue(version))
         {
@@ -88,7 +93,10 @@ public sealed class AgentkCommandLine
             return new AgentkCommandLine(new AgentkOptions(), 0);
         }
 
-        if (result.Action is not null)
+        var runsAgent = result.Errors.Count == 0
+            && result.CommandResult.Command == root
+            && result.Action is not System.CommandLine.Help.HelpAction;
+        if (!runsAgent)
         {
             // --help, or usage errors (printed with the help text).
             var code = result.Invoke(new InvocationConfiguration { Output = output, Error = error });

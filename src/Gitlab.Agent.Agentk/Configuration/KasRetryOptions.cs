@@ -20,4 +20,7 @@ internal sealed class KasRetryOptions
 
     /// <summary>A stream that ends normally sooner than this, having delivered nothing, is retried with backoff instead of at once.</summary>
     public TimeSpan MinimumStreamDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long agentk waits for the Kubernetes API server's version before connecting without it.</summary>
+    public TimeSpan KubernetesVersionTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

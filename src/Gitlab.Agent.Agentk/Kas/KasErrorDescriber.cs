@@ -88,7 +88,8 @@ internal static class KasErrorDescriber
                     return DescribeTls(a, target, tlsFailure);
                 case WebSocketException w:
                     return new KasError(
-                        $"failed to connect to KAS at {address}: the WebSocket handshake failed ({w.Message}) — the server does not accept WebSocket connections at this URL; check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss) and, for GitLab's proxy, the path with its trailing slash (wss://gitlab.example.com/-/kubernetes-agent/)",
+                        $"failed to connect to KAS at {address}: the WebSocket handshake failed ({w.Message}) — the server does not accept WebSocket connections at this URL; check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss) and, for GitLab's proxy, the path with its trailing slash (wss://gitlab.example.com/-/kubernetes-agent/)" +
+                        (address.AbsolutePath.Length > 1 && !address.AbsolutePath.EndsWith('/') ? $"; '{address.AbsolutePath}' has no trailing slash, so a redirect (301) breaks the handshake" : string.Empty),
                         KasErrorKind.Misconfiguration);
                 case HttpRequestException { HttpRequestError: HttpRequestError.HttpProtocolError or HttpRequestError.InvalidResponse or HttpRequestError.ResponseEnded or HttpRequestError.VersionNegotiationError }:
                 case HttpProtocolException:

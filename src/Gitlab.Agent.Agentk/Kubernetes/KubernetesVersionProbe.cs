@@ -1,9 +1,11 @@
+using Gitlab.Agent.Agentk.Configuration;
 using Gitlab.Agent.Agentk.Kas;
 using Gitlab.Agent.Agentk.Logging;
 using Gitlab.Agent.Protocol.Entity;
 using k8s;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Gitlab.Agent.Agentk.Kubernetes;
 
@@ -12,6 +14,7 @@ internal sealed class KubernetesVersionProbe(
     KubernetesAccess access,
     IServiceProvider services,
     AgentInfo agentInfo,
+    IOptions<KasRetryOptions> options,
     TimeProvider timeProvider,
     ILogger<KubernetesVersionProbe> logger)
 {
@@ -30,7 +33,7 @@ internal sealed class KubernetesVersionProbe(
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            timeout.CancelAfter(options.Value.KubernetesVersionTimeout);
             var client = services.GetRequiredService<IKubernetes>();
             var version = await client.Version.GetCodeAsync(timeout.Token);
             agentInfo.SetKubernetesVersion(new KubernetesVersion

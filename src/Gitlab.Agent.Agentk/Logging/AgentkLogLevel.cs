@@ -20,9 +20,27 @@ internal sealed class AgentkLogLevel : IPostConfigureOptions<LoggerFilterOptions
     public string Name => Options.DefaultName;
 
     /// <summary>The level from the last configuration, or <see langword="null"/> before the first one.</summary>
-    public LogLevel? Level => _level;
+    public LogLevel? Level
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _level;
+            }
+        }
+    }
 
-    public LogLevel GrpcLevel => _grpcLevel;
+    public LogLevel GrpcLevel
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _grpcLevel;
+            }
+        }
+    }
 
     public IChangeToken GetChangeToken()
     {
@@ -56,14 +74,21 @@ internal sealed class AgentkLogLevel : IPostConfigureOptions<LoggerFilterOptions
 
     public void PostConfigure(string? name, LoggerFilterOptions options)
     {
-        if (_level is not { } level)
+        LogLevel level;
+        LogLevel grpcLevel;
+        lock (_lock)
         {
-            return;
+            if (_level is not { } current)
+            {
+                return;
+            }
+
+            (level, grpcLevel) = (current, _grpcLevel);
         }
 
         options.MinLevel = level;
         options.Rules.Add(new LoggerFilterRule(null, null, level, null));
-        options.Rules.Add(new LoggerFilterRule(null, "Grpc", _grpcLevel, null));
+        options.Rules.Add(new LoggerFilterRule(null, "Grpc", grpcLevel, null));
     }
 
     /// <summary>Maps the agent configuration's level names to .NET levels.</summary>

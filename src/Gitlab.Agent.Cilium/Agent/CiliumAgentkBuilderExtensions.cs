@@ -31,7 +31,11 @@ public static class CiliumAgentkBuilderExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<CiliumAlertStats>();
         services.TryAddSingleton<AlertLossCounter>();
-        services.TryAddSingleton<ICiliumPolicyCache, KubernetesCiliumPolicyCache>();
+        services.TryAddSingleton<ICiliumPolicyCache>(sp => new KubernetesCiliumPolicyCache(
+            () => sp.GetRequiredService<k8s.IKubernetes>(),
+            sp.GetRequiredService<IOptions<CiliumAgentOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<KubernetesCiliumPolicyCache>>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentModule, CiliumAlertModule>());
         return builder;
     }

@@ -54,7 +54,7 @@ internal sealed class CiliumAlertPipeline
         if (match.Decision == FlowDecision.Alert)
         {
             var policy = match.Policy!;
-            var fingerprint = AlertFingerprint.Compute(flow, policy.Namespace, policy.Name);
+            var fingerprint = AlertFingerprint.ComputeKey(flow, policy.Namespace, policy.Name);
             var seen = time is null ? _time.GetUtcNow() : time.ToDateTimeOffset();
             if (!_aggregator.Add(fingerprint, policy, flow, seen) && Interlocked.Exchange(ref _overflowLogged, 1) == 0)
             {

@@ -16,7 +16,7 @@ namespace Gitlab.Agent.Cilium.Agent;
 /// </summary>
 internal sealed class KubernetesCiliumPolicyCache : ICiliumPolicyCache
 {
-    private readonly IKubernetes _kubernetes;
+    private readonly Lazy<IKubernetes> _kubernetes;
     private readonly CiliumAgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -24,9 +24,13 @@ internal sealed class KubernetesCiliumPolicyCache : ICiliumPolicyCache
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile CiliumPolicySnapshot _snapshot = CiliumPolicySnapshot.Empty;
 
-    public KubernetesCiliumPolicyCache(IKubernetes kubernetes, IOptions<CiliumAgentOptions> options, TimeProvider time, ILogger<KubernetesCiliumPolicyCache> logger)
+    /// <summary>
+    /// <paramref name="kubernetes"/> is called on first use (inside the retry loop), so an agent without cluster access
+    /// starts and only logs list failures once Cilium is configured.
+    /// </summary>
+    public KubernetesCiliumPolicyCache(Func<IKubernetes> kubernetes, IOptions<CiliumAgentOptions> options, TimeProvider time, ILogger<KubernetesCiliumPolicyCache> logger)
     {
-        _kubernetes = kubernetes;
+        _kubernetes = new Lazy<IKubernetes>(kubernetes, LazyThreadSafetyMode.PublicationOnly);
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -69,7 +73,7 @@ internal sealed class KubernetesCiliumPolicyCache : ICiliumPolicyCache
 
     private async Task<string> ListAsync(CancellationToken cancellationToken)
     {
-        using var response = await _kubernetes.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CiliumNetworkPolicyResourceList>(
+        using var response = await _kubernetes.Value.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync<CiliumNetworkPolicyResourceList>(
             CiliumNetworkPolicyResource.Group, CiliumNetworkPolicyResource.Version, CiliumNetworkPolicyResource.Plural,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         var list = response.Body;
@@ -89,7 +93,7 @@ internal sealed class KubernetesCiliumPolicyCache : ICiliumPolicyCache
     internal async Task<string?> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
     {
         Exception? error = null;
-        var watch = _kubernetes.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(
+        var watch = _kubernetes.Value.CustomObjects.ListClusterCustomObjectWithHttpMessagesAsync(
             CiliumNetworkPolicyResource.Group, CiliumNetworkPolicyResource.Version, CiliumNetworkPolicyResource.Plural,
             allowWatchBookmarks: true,
             resourceVersion: resourceVersion,

@@ -10,7 +10,7 @@ namespace Gitlab.Agent.Cilium.Alerts;
 internal sealed class AlertAggregator
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<FingerprintKey, Pending> _pending = [];
     private readonly Dictionary<(string, string), TokenBucket> _buckets = [];
     private readonly CiliumAgentOptions _options;
     private readonly TimeProvider _time;
@@ -46,7 +46,7 @@ internal sealed class AlertAggregator
     /// Counts one occurrence of alert <paramref name="fingerprint"/>. Returns <see langword="false"/> when the flow was
     /// dropped because too many distinct alerts are pending.
     /// </summary>
-    public bool Add(string fingerprint, CiliumPolicy policy, Flow flow, DateTimeOffset flowTime)
+    public bool Add(FingerprintKey fingerprint, CiliumPolicy policy, Flow flow, DateTimeOffset flowTime)
     {
         lock (_lock)
         {
@@ -116,7 +116,7 @@ internal sealed class AlertAggregator
                 }
 
                 _pending.Remove(pending.Fingerprint);
-                result.Add(new AlertToSend(pending.Fingerprint, pending.Policy, pending.Flow, pending.Count, pending.FirstSeen, pending.LastSeen));
+                result.Add(new AlertToSend(pending.Fingerprint.ToString(), pending.Policy, pending.Flow, pending.Count, pending.FirstSeen, pending.LastSeen));
             }
 
             _due.Clear();
@@ -125,9 +125,9 @@ internal sealed class AlertAggregator
         return result;
     }
 
-    private sealed class Pending(string fingerprint, CiliumPolicy policy, Flow flow, DateTimeOffset seen, long openedAt)
+    private sealed class Pending(FingerprintKey fingerprint, CiliumPolicy policy, Flow flow, DateTimeOffset seen, long openedAt)
     {
-        public string Fingerprint { get; } = fingerprint;
+        public FingerprintKey Fingerprint { get; } = fingerprint;
 
         public CiliumPolicy Policy { get; } = policy;
 

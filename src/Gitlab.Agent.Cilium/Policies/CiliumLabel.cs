@@ -46,6 +46,28 @@ internal readonly record struct CiliumLabel(string Source, string Key, string Va
         return colon > 0 ? (key[..colon], key[(colon + 1)..]) : (AnySource, key);
     }
 
+    /// <summary>
+    /// Whether the raw label <paramref name="label"/> (<c>source:key=value</c>) has <paramref name="key"/> from a source
+    /// that <paramref name="selectorSource"/> selects; <paramref name="value"/> is its value. Allocation-free.
+    /// </summary>
+    public static bool TryMatch(string label, string selectorSource, string key, out ReadOnlySpan<char> value)
+    {
+        var span = label.AsSpan();
+        var equals = span.IndexOf('=');
+        var colon = span.IndexOf(':');
+        ReadOnlySpan<char> source = default;
+        var start = 0;
+        if (colon > 0 && (equals < 0 || colon < equals))
+        {
+            source = span[..colon];
+            start = colon + 1;
+        }
+
+        var labelKey = equals < 0 ? span[start..] : span[start..equals];
+        value = equals < 0 ? default : span[(equals + 1)..];
+        return labelKey.SequenceEqual(key) && (selectorSource == AnySource || source.SequenceEqual(selectorSource));
+    }
+
     /// <summary>Whether this label has <paramref name="key"/> from a source that <paramref name="selectorSource"/> selects.</summary>
     public bool HasKey(string selectorSource, string key) =>
         string.Equals(Key, key, StringComparison.Ordinal) &&

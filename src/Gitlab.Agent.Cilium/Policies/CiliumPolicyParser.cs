@@ -9,7 +9,7 @@ namespace Gitlab.Agent.Cilium.Policies;
 /// <summary>Turns CiliumNetworkPolicy JSON (<c>cilium.io/v2</c>) into <see cref="CiliumPolicy"/>.</summary>
 internal static class CiliumPolicyParser
 {
-    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(100);
+    private static readonly EndpointSelector HostSelector = ParseStatic("""{"matchLabels":{"reserved:host":""}}""");
 
     /// <summary>Parses one policy object. Throws <see cref="PolicyParseException"/> naming the policy and the JSON path.</summary>
     public static CiliumPolicy Parse(JsonElement policy)
@@ -58,6 +58,12 @@ internal static class CiliumPolicyParser
         }
     }
 
+    private static EndpointSelector ParseStatic(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return EndpointSelector.Parse(document.RootElement, "nodeSelector");
+    }
+
     private static string? GetMapValue(JsonElement metadata, string map, string key) =>
         metadata.TryGetProperty(map, out var values) && values.ValueKind == JsonValueKind.Object &&
         values.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String
@@ -90,7 +96,7 @@ internal static class CiliumPolicyParser
         else if (rule.TryGetProperty("nodeSelector", out _))
         {
             // Host policies select nodes, not pods; they never protect a pod endpoint.
-            selector = EndpointSelector.Parse(JsonDocument.Parse("""{"matchLabels":{"reserved:host":""}}""").RootElement, $"{path}.nodeSelector");
+            selector = HostSelector;
         }
         else
         {
@@ -330,8 +336,9 @@ internal static class CiliumPolicyParser
 
         try
         {
-            // Cilium (Envoy) matches the whole value: anchor the expression. NonBacktracking keeps matching linear like RE2.
-            return new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, RegexTimeout);
+            // Cilium (Envoy) matches the whole value: anchor the expression. NonBacktracking keeps matching linear in the
+            // input like RE2, so no match timeout is needed (a wall-clock timeout would drop flows on a busy machine).
+            return new Regex($"^(?:{pattern})\\z", RegexOptions.NonBacktracking | RegexOptions.CultureInvariant, Regex.InfiniteMatchTimeout);
         }
         catch (ArgumentException e)
         {

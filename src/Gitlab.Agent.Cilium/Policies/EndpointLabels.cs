@@ -2,62 +2,67 @@ using Gitlab.Agent.Protocol.Cilium.Flow;
 
 namespace Gitlab.Agent.Cilium.Policies;
 
-/// <summary>The parsed identity of one side of a flow: namespace and labels.</summary>
-internal sealed class EndpointLabels
+/// <summary>
+/// One side of a flow as the matcher sees it: its namespace and its labels in <c>source:key=value</c> form. Labels are
+/// read in place (no parsing or copying), because this runs for every flow.
+/// </summary>
+internal readonly struct EndpointLabels
 {
-    /// <summary>An endpoint Hubble did not report.</summary>
-    public static readonly EndpointLabels Missing = new(string.Empty, []);
+    private static readonly string[] NoLabels = [];
+    private readonly IReadOnlyList<string>? _labels;
 
-    public EndpointLabels(string @namespace, CiliumLabel[] labels)
+    private EndpointLabels(string @namespace, IReadOnlyList<string> labels, bool namespaceLabelMissing)
     {
         Namespace = @namespace;
-        Labels = labels;
+        _labels = labels;
+        NamespaceLabelMissing = namespaceLabelMissing;
     }
 
     /// <summary>Kubernetes namespace, empty for endpoints outside any namespace (world, host, ...).</summary>
     public string Namespace { get; }
 
-    /// <summary>The endpoint's labels, including <c>k8s:io.kubernetes.pod.namespace</c> when the namespace is known.</summary>
-    public CiliumLabel[] Labels { get; }
+    /// <summary>The raw labels.</summary>
+    public IReadOnlyList<string> Labels => _labels ?? NoLabels;
 
     /// <summary>
-    /// Builds the label set of <paramref name="endpoint"/>. The namespace comes from <c>Endpoint.namespace</c> or, when
-    /// that is empty, from the <c>io.kubernetes.pod.namespace</c> label; a missing namespace label is added.
+    /// Whether the namespace is known but no <c>io.kubernetes.pod.namespace</c> label was reported; selectors then see a
+    /// <c>k8s:io.kubernetes.pod.namespace=&lt;namespace&gt;</c> label.
+    /// </summary>
+    public bool NamespaceLabelMissing { get; }
+
+    /// <summary>
+    /// The view of <paramref name="endpoint"/>. The namespace comes from <c>Endpoint.namespace</c> or, when that is
+    /// empty, from the <c>io.kubernetes.pod.namespace</c> label.
     /// </summary>
     public static EndpointLabels From(Endpoint? endpoint)
     {
         if (endpoint is null)
         {
-            return Missing;
+            return new EndpointLabels(string.Empty, NoLabels, false);
         }
 
-        var labels = new CiliumLabel[endpoint.Labels.Count];
+        var labels = endpoint.Labels;
         string? labelNamespace = null;
-        for (var i = 0; i < labels.Length; i++)
+        for (var i = 0; i < labels.Count; i++)
         {
-            labels[i] = CiliumLabel.Parse(endpoint.Labels[i]);
-            if (labelNamespace is null && labels[i].Key == CiliumLabel.NamespaceKey)
+            if (CiliumLabel.TryMatch(labels[i], CiliumLabel.AnySource, CiliumLabel.NamespaceKey, out var value))
             {
-                labelNamespace = labels[i].Value;
+                labelNamespace = endpoint.Namespace.Length > 0 && value.SequenceEqual(endpoint.Namespace) ? endpoint.Namespace : value.ToString();
+                break;
             }
         }
 
         var ns = endpoint.Namespace.Length > 0 ? endpoint.Namespace : labelNamespace ?? string.Empty;
-        if (labelNamespace is null && ns.Length > 0)
-        {
-            Array.Resize(ref labels, labels.Length + 1);
-            labels[^1] = new CiliumLabel(CiliumLabel.KubernetesSource, CiliumLabel.NamespaceKey, ns);
-        }
-
-        return new EndpointLabels(ns, labels);
+        return new EndpointLabels(ns, labels, labelNamespace is null && ns.Length > 0);
     }
 
     /// <summary>Whether the endpoint carries the reserved label <c>reserved:<paramref name="name"/></c>.</summary>
     public bool HasReserved(string name)
     {
-        foreach (var label in Labels)
+        var labels = Labels;
+        for (var i = 0; i < labels.Count; i++)
         {
-            if (label.Source == CiliumLabel.ReservedSource && label.Key == name)
+            if (CiliumLabel.TryMatch(labels[i], CiliumLabel.ReservedSource, name, out _))
             {
                 return true;
             }

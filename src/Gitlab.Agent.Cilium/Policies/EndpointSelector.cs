@@ -23,8 +23,8 @@ internal sealed class EndpointSelector
     public EndpointSelector WithNamespace(string @namespace) =>
         new([.. _requirements, new Requirement(CiliumLabel.AnySource, CiliumLabel.NamespaceKey, SelectorOperator.In, [@namespace])]);
 
-    /// <summary>Whether every requirement holds for <paramref name="labels"/>.</summary>
-    public bool Matches(CiliumLabel[] labels)
+    /// <summary>Whether every requirement holds for the endpoint <paramref name="labels"/>.</summary>
+    public bool Matches(in EndpointLabels labels)
     {
         foreach (var requirement in _requirements)
         {
@@ -132,23 +132,31 @@ internal sealed class EndpointSelector
 
     private readonly record struct Requirement(string Source, string Key, SelectorOperator Operator, string[] Values)
     {
-        public bool Matches(CiliumLabel[] labels)
+        public bool Matches(in EndpointLabels endpoint)
         {
             var found = false;
             var valueMatched = false;
-            foreach (var label in labels)
+            var labels = endpoint.Labels;
+            for (var i = 0; i < labels.Count; i++)
             {
-                if (!label.HasKey(Source, Key))
+                if (!CiliumLabel.TryMatch(labels[i], Source, Key, out var value))
                 {
                     continue;
                 }
 
                 found = true;
-                if (Array.IndexOf(Values, label.Value) >= 0)
+                if (Contains(value))
                 {
                     valueMatched = true;
                     break;
                 }
+            }
+
+            if (!found && endpoint.NamespaceLabelMissing && Key == CiliumLabel.NamespaceKey &&
+                (Source == CiliumLabel.AnySource || Source == CiliumLabel.KubernetesSource))
+            {
+                found = true;
+                valueMatched = Contains(endpoint.Namespace);
             }
 
             return Operator switch
@@ -159,6 +167,19 @@ internal sealed class EndpointSelector
                 SelectorOperator.DoesNotExist => !found,
                 _ => false,
             };
+        }
+
+        private bool Contains(ReadOnlySpan<char> value)
+        {
+            foreach (var candidate in Values)
+            {
+                if (value.SequenceEqual(candidate))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 }

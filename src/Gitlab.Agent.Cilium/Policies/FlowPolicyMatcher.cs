@@ -88,8 +88,9 @@ internal static class FlowPolicyMatcher
         }
 
         var context = new FlowContext(flow, ingress, protectedLabels, reason);
-        foreach (var policy in candidates)
+        for (var i = 0; i < candidates.Count; i++)
         {
+            var policy = candidates[i];
             if (policy.BelongsTo(projectId) && (isL7 ? DeniesL7(policy, ref context) : DeniesL3L4(policy, ref context)))
             {
                 return new FlowMatch(FlowDecision.Alert, policy);
@@ -141,7 +142,7 @@ internal static class FlowPolicyMatcher
         foreach (var rule in policy.Rules)
         {
             var direction = context.Ingress ? rule.Ingress : rule.Egress;
-            if (direction is null || !rule.EndpointSelector.Matches(context.Protected.Labels))
+            if (direction is null || !rule.EndpointSelector.Matches(context.Protected))
             {
                 continue;
             }
@@ -184,7 +185,7 @@ internal static class FlowPolicyMatcher
         foreach (var rule in policy.Rules)
         {
             var direction = context.Ingress ? rule.Ingress : rule.Egress;
-            if (direction is null || !rule.EndpointSelector.Matches(context.Protected.Labels))
+            if (direction is null || !rule.EndpointSelector.Matches(context.Protected))
             {
                 continue;
             }
@@ -232,7 +233,8 @@ internal static class FlowPolicyMatcher
     /// <summary>The per-flow facts the rule evaluation needs, computed lazily.</summary>
     private struct FlowContext
     {
-        private EndpointLabels? _peer;
+        private EndpointLabels _peer;
+        private bool _peerParsed;
         private IPAddress? _peerAddress;
         private bool _peerAddressParsed;
 
@@ -267,7 +269,19 @@ internal static class FlowPolicyMatcher
 
         public (uint Type, bool IPv6)? Icmp { get; }
 
-        private EndpointLabels Peer => _peer ??= EndpointLabels.From(Ingress ? Flow.Source : Flow.Destination);
+        private EndpointLabels Peer
+        {
+            get
+            {
+                if (!_peerParsed)
+                {
+                    _peer = EndpointLabels.From(Ingress ? Flow.Source : Flow.Destination);
+                    _peerParsed = true;
+                }
+
+                return _peer;
+            }
+        }
 
         public bool PortMatches(PeerRule rule)
         {
@@ -307,7 +321,7 @@ internal static class FlowPolicyMatcher
 
             foreach (var selector in rule.Endpoints)
             {
-                if (selector.Matches(Peer.Labels))
+                if (selector.Matches(Peer))
                 {
                     return true;
                 }
@@ -358,7 +372,7 @@ internal static class FlowPolicyMatcher
                 "world" => peer.HasReserved("world") || peer.HasReserved("world-ipv4") || peer.HasReserved("world-ipv6"),
                 "world-ipv4" => peer.HasReserved("world-ipv4") || peer.HasReserved("world"),
                 "world-ipv6" => peer.HasReserved("world-ipv6") || peer.HasReserved("world"),
-                "cluster" => peer.Labels.Length > 0 && !(peer.HasReserved("world") || peer.HasReserved("world-ipv4") || peer.HasReserved("world-ipv6")),
+                "cluster" => peer.Labels.Count > 0 && !(peer.HasReserved("world") || peer.HasReserved("world-ipv4") || peer.HasReserved("world-ipv6")),
                 _ => peer.HasReserved(entity),
             };
         }

@@ -72,7 +72,7 @@ internal sealed class GitOpsAgentModule(
                     GitOpsAgentLog.StartingWorker(_logger, settings.ProjectPath, settings.RefDescription);
                     var instance = new ManifestProjectWorker(settings, configuration.AgentId, kas, engine, claims, reporter, options.Value, timeProvider, _logger);
                     var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    workers[key] = new Worker(block, settings, configuration.AgentId, cts, Task.Run(() => instance.RunAsync(cts.Token), CancellationToken.None));
+                    workers[key] = new Worker(block, settings, configuration.AgentId, cts, Task.Run(() => RunWorkerAsync(instance, settings, cts.Token), CancellationToken.None));
                 }
             }
         }
@@ -85,6 +85,29 @@ internal sealed class GitOpsAgentModule(
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Keeps a worker running: an unexpected failure restarts it after a delay instead of ending GitOps for the project.</summary>
+    private async Task RunWorkerAsync(ManifestProjectWorker worker, ManifestProjectSettings settings, CancellationToken cancellationToken)
+    {
+        var backoff = new Backoff(options.Value.RetryInitialBackoff, options.Value.RetryMaxBackoff);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await worker.RunAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var reason = $"synchronization worker for {settings.ProjectPath} failed and restarts: {e.Message}";
+                GitOpsAgentLog.InvalidProject(_logger, reason);
+            }
+
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(backoff.Next(), timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private Dictionary<string, (ManifestProjectCF Block, ManifestProjectSettings Settings)> Desired(AgentConfiguration configuration)

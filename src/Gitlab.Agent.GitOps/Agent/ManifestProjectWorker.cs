@@ -140,12 +140,13 @@ internal sealed class ManifestProjectWorker(
                     await batches.WriteAsync(new SyncBatch(header.CommitId, header.ProjectId, files), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                var rpc = e as RpcException ?? new RpcException(new Status(StatusCode.Unavailable, e.Message));
                 var delay = backoff.Next();
-                var reason = $"{e.StatusCode}: {e.Status.Detail}";
+                var reason = $"{rpc.StatusCode}: {rpc.Status.Detail}";
                 GitOpsAgentLog.StreamFailed(logger, settings.ProjectPath, delay, reason);
-                await ReportFetchFailureAsync(e, cancellationToken).ConfigureAwait(false);
+                await ReportFetchFailureAsync(rpc, cancellationToken).ConfigureAwait(false);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gitlab.Agent.Kas.Users;
 using System.Globalization;
 using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas.Registry;
@@ -82,7 +83,14 @@ public static class KasCommandLine
         serveCommand.SetAction((result, ct) => Run(ct2 => Serve(result, ct2), ct));
         root.Subcommands.Add(serveCommand);
         root.Subcommands.Add(AgentsCommand(configFile, output, error));
-        root.Subcommands.Add(TokensCommand(configFile, output, error));
+        var tokens = TokensCommand(configFile, output, error);
+        root.Subcommands.Add(tokens);
+
+        // Users and personal access tokens (Cli/KasUserCommands.cs), on the same registry database.
+        IUserStore OpenUsers(ParseResult result) =>
+            new SqliteUserStore(new SqliteUserStoreOptions(RegistryPath(LoadConfiguration(result.GetValue(configFile)))), TimeProvider.System);
+        root.Subcommands.Add(KasUserCommands.CreateUsersCommand(OpenUsers));
+        tokens.Subcommands.Add(KasUserCommands.CreatePersonalTokenCommand(OpenUsers));
 
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
@@ -226,12 +234,7 @@ public static class KasCommandLine
         try
         {
             var configuration = LoadConfiguration(result.GetValue(configFile));
-            if (configuration.Registry.StoreCase != RegistryCF.StoreOneofCase.Sqlite)
-            {
-                throw new InvalidOperationException("registry: only the sqlite registry is available in this build");
-            }
-
-            var registry = new SqliteAgentRegistry(new SqliteAgentRegistryOptions(configuration.Registry.Sqlite.Path), TimeProvider.System);
+            var registry = new SqliteAgentRegistry(new SqliteAgentRegistryOptions(RegistryPath(configuration)), TimeProvider.System);
             await action(registry);
             return 0;
         }
@@ -249,6 +252,11 @@ public static class KasCommandLine
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
     }
+
+    private static string RegistryPath(ConfigurationFile configuration) =>
+        configuration.Registry.StoreCase == RegistryCF.StoreOneofCase.Sqlite
+            ? configuration.Registry.Sqlite.Path
+            : throw new InvalidOperationException("registry: only the sqlite registry is available in this build");
 
     private static async Task WriteTableAsync(TextWriter output, List<string[]> rows)
     {

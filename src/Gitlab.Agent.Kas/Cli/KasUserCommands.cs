@@ -151,10 +151,18 @@ public static class KasUserCommands
             await action(pr.InvocationConfiguration.Output);
             return 0;
         }
-        catch (UserStoreException ex)
+        catch (Exception ex) when (ex is UserStoreException or Config.ConfigurationException or InvalidOperationException or IOException or Microsoft.Data.Sqlite.SqliteException)
         {
-            await pr.InvocationConfiguration.Error.WriteLineAsync("error: " + ex.Message);
+            foreach (var line in ex.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                await pr.InvocationConfiguration.Error.WriteLineAsync("error: " + line.TrimEnd());
+            }
+
             return 1;
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         }
     }
 }

@@ -9,8 +9,8 @@ namespace Gitlab.Agent.Kas.Diagnostics;
 internal static partial class KasLog
 {
     // 2000–2099 hosting and listeners
-    [LoggerMessage(EventId = 2000, EventName = "Listening", Level = LogLevel.Information, Message = "Listening for {Listener} connections on {Address}")]
-    public static partial void Listening(ILogger logger, KasListener listener, string address);
+    [LoggerMessage(EventId = 2000, EventName = "Listening", Level = LogLevel.Information, Message = "Listening for {listener} connections on {net_address}")]
+    public static partial void Listening(ILogger logger, string listener, string net_address);
 
     [LoggerMessage(EventId = 2001, EventName = "CoreLoopFailed", Level = LogLevel.Critical, Message = "KAS core loop {Service} failed; stopping")]
     public static partial void CoreLoopFailed(ILogger logger, Exception exception, string service);

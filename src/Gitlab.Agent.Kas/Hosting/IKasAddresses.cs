@@ -6,7 +6,10 @@ namespace Gitlab.Agent.Kas;
 /// </summary>
 public interface IKasAddresses
 {
-    /// <summary>Agent listener as agentk's <c>--kas-address</c>: <c>grpc://host:port</c> or <c>grpcs://host:port</c>.</summary>
+    /// <summary>
+    /// Agent listener as agentk's <c>--kas-address</c>: <c>grpc://host:port</c> or <c>grpcs://host:port</c>
+    /// (<c>ws://</c> / <c>wss://</c> with <c>agent.listen.websocket</c>).
+    /// </summary>
     Uri Agent { get; }
 
     /// <summary>API listener: <c>http://host:port</c> or <c>https://host:port</c>.</summary>

@@ -31,7 +31,9 @@ internal sealed class KasAddresses(KasRuntimeSettings settings) : IKasAddresses
             return null;
         }
 
-        var scheme = listener == KasListener.Agent ? (entry.Tls ? "grpcs" : "grpc") : (entry.Tls ? "https" : "http");
+        var scheme = listener == KasListener.Agent
+            ? settings.AgentWebSocket ? (entry.Tls ? "wss" : "ws") : (entry.Tls ? "grpcs" : "grpc")
+            : (entry.Tls ? "https" : "http");
         switch (entry.Options.EndPoint)
         {
             case IPEndPoint { Port: 0 }:

@@ -39,7 +39,10 @@ internal sealed class KasKestrelSetup(KasRuntimeSettings settings, KasAddresses 
             KasListenerTag.Use(listen, listener.Listener);
             // Without TLS there is no ALPN, so Kestrel cannot offer both HTTP/1.1 and HTTP/2 on one port: the agent
             // listener is then h2c only, the others HTTP/1.1 only (gRPC on the api listener needs TLS).
-            listen.Protocols = listener.Listener == KasListener.Agent ? HttpProtocols.Http2
+            // With agent.listen.websocket the agent socket takes WebSocket upgrades (HTTP/1.1); the gRPC connections
+            // inside them are served by the transport's own endpoint (see KasListenOptionsExtensions.UseKasListener).
+            var agentHttp2Only = listener.Listener == KasListener.Agent && !settings.AgentWebSocket;
+            listen.Protocols = agentHttp2Only ? HttpProtocols.Http2
                 : listener.IsTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
             if (listener.IsTls)
             {

@@ -38,15 +38,14 @@ internal sealed class KasOptionsValidator : IValidateOptions<KasOptions>
             {
                 KasKestrelSetup.ParseAddress(listener);
             }
-            catch (InvalidOperationException ex)
+            catch (InvalidOperationException ex) when (!errors.Any(e => e.StartsWith(key + ".address", StringComparison.Ordinal)))
             {
                 errors.Add(ex.Message);
             }
-        }
-
-        if (options.Configuration.Agent?.Listen?.Websocket == true)
-        {
-            errors.Add("agent.listen.websocket: WebSocket agent connections are not supported by this KAS yet; use grpc:// or grpcs://");
+            catch (InvalidOperationException)
+            {
+                // Already reported by the configuration validator.
+            }
         }
 
         if (options.Configuration.Registry?.StoreCase == RegistryCF.StoreOneofCase.Postgres)

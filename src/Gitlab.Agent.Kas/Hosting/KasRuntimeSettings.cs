@@ -29,6 +29,7 @@ internal sealed class KasRuntimeSettings
         var agent = c.Agent ?? new AgentCF();
         var listen = agent.Listen ?? new AgentListenCF();
         AgentListener = new ListenerSettings(KasListener.Agent, Or(listen.Network, "tcp"), Or(listen.Address, "127.0.0.1:8150"), Null(listen.CertificateFile), Null(listen.KeyFile));
+        AgentWebSocket = listen.Websocket;
         ConnectionsPerTokenPerMinute = listen.ConnectionsPerTokenPerMinute == 0 ? 40_000 : (int)Math.Min(listen.ConnectionsPerTokenPerMinute, int.MaxValue);
         MaxConnectionAge = Positive(listen.MaxConnectionAge?.ToTimeSpan(), TimeSpan.FromHours(2));
         ConfigurationPollPeriod = Positive(agent.Configuration?.PollPeriod?.ToTimeSpan(), DefaultPollPeriod);
@@ -69,6 +70,9 @@ internal sealed class KasRuntimeSettings
 
     public IEnumerable<ListenerSettings> Listeners =>
         KubernetesApiListener is null ? [AgentListener, ApiListener, ObservabilityListener] : [AgentListener, ApiListener, ObservabilityListener, KubernetesApiListener];
+
+    /// <summary><c>agent.listen.websocket</c>: agents connect with ws:// / wss:// (a transport package serves the tunnelled gRPC).</summary>
+    public bool AgentWebSocket { get; }
 
     public int ConnectionsPerTokenPerMinute { get; }
 

@@ -33,7 +33,14 @@ internal sealed class KasStartupService(
             foreach (var listener in settings.Listeners)
             {
                 var address = addresses.Get(listener.Listener)?.ToString() ?? listener.Address;
-                KasLog.Listening(logger, listener.Listener, address);
+                var name = listener.Listener switch
+                {
+                    KasListener.Agent => "agentk",
+                    KasListener.Api => "api",
+                    KasListener.KubernetesApi => "kubernetes_api",
+                    _ => "observability",
+                };
+                KasLog.Listening(logger, name, address);
             }
         });
     }

@@ -10,7 +10,10 @@ public interface IAgentModuleRequestHandler
     /// <summary>The module name this handler serves, as sent in <c>gitlab_access.rpc.HeaderExtra.module_name</c>.</summary>
     string ModuleName { get; }
 
-    /// <summary>Handles one buffered request from <paramref name="agent"/>.</summary>
+    /// <summary>
+    /// Handles one buffered request from <paramref name="agent"/>. KAS sets the request's <c>Authorization</c> header to
+    /// <c>Bearer &lt;agent token&gt;</c>, as GitLab's internal API receives it, so a handler can forward on the agent's behalf.
+    /// </summary>
     Task<AgentModuleResponse> HandleAsync(AgentIdentity agent, AgentModuleRequest request, CancellationToken cancellationToken = default);
 }
 

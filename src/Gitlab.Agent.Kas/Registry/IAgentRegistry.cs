@@ -14,6 +14,9 @@ public interface IAgentRegistry
     /// <summary>Makes a project public or private, creating it when it does not exist yet.</summary>
     Task<ProjectInfo> SetProjectVisibilityAsync(string projectPath, bool isPublic, CancellationToken cancellationToken = default);
 
+    /// <summary>Returns the project, or <see langword="null"/> when the registry does not know it.</summary>
+    ValueTask<ProjectInfo?> GetProjectAsync(string projectPath, CancellationToken cancellationToken = default);
+
     /// <summary>Lists every project.</summary>
     Task<IReadOnlyList<ProjectInfo>> ListProjectsAsync(CancellationToken cancellationToken = default);
 

@@ -11,7 +11,8 @@ public interface IProjectChangeNotifier
 
     /// <summary>
     /// Yields the path of every project that changes from now on, until <paramref name="cancellationToken"/> is cancelled.
-    /// Slow readers see the latest changes; no project is dropped.
+    /// Slow readers see the latest changes; no project is dropped. Changes are observed from the first
+    /// <c>MoveNextAsync</c> call on, so start enumerating before the first poll to miss nothing.
     /// </summary>
     IAsyncEnumerable<string> WatchAsync(CancellationToken cancellationToken = default);
 }

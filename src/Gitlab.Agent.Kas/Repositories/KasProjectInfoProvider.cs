@@ -15,8 +15,7 @@ internal sealed class KasProjectInfoProvider(IAgentRegistry registry, IRepositor
             return null;
         }
 
-        var projects = await registry.ListProjectsAsync(cancellationToken);
-        if (projects.FirstOrDefault(p => p.Path == projectPath) is { } known)
+        if (await registry.GetProjectAsync(projectPath, cancellationToken) is { } known)
         {
             return known;
         }

@@ -15,12 +15,28 @@ internal sealed record RemoteRepositoryOptions(string UrlTemplate, string CacheD
 
     /// <summary>File holding the password or access token for http(s) remotes (read on every fetch).</summary>
     public string? PasswordFile { get; init; }
+
+    /// <summary>How to fetch (benchmarks compare the two; <see cref="RepositoryFetchStrategy.Auto"/> picks the faster one per URL).</summary>
+    public RepositoryFetchStrategy FetchStrategy { get; init; } = RepositoryFetchStrategy.Auto;
+}
+
+/// <summary>Fetch implementations of <see cref="RemoteRepositorySource"/>.</summary>
+internal enum RepositoryFetchStrategy
+{
+    /// <summary>git command line for the first clone of local paths and file:// URLs, libgit2 otherwise.</summary>
+    Auto,
+
+    /// <summary>Always libgit2.</summary>
+    LibGit2,
+
+    /// <summary>Always the git command line (no credentials support).</summary>
+    GitCli,
 }
 
 /// <summary>
 /// Projects fetched from a remote git host into bare mirrors. The first read fetches; afterwards the poller and push
-/// notifications refresh the mirror. git, http and https remotes are fetched with libgit2; local paths and file:// URLs
-/// with the git command line, which is several times faster for them (see docs/kas.md).
+/// notifications refresh the mirror. Fetches use libgit2, except the first clone of a local path or file:// URL, which
+/// the git command line does several times faster (measured in bench/Gitlab.Agent.Kas.Bench, see docs/kas.md).
 /// </summary>
 internal sealed class RemoteRepositorySource : BareRepositorySource
 {
@@ -81,7 +97,14 @@ internal sealed class RemoteRepositorySource : BareRepositorySource
             var mirror = MirrorPath(projectPath);
             var url = RemoteUrl(projectPath);
             var started = Time.GetTimestamp();
-            if (IsLocal(url))
+            var useCli = _options.FetchStrategy switch
+            {
+                RepositoryFetchStrategy.GitCli => true,
+                RepositoryFetchStrategy.LibGit2 => false,
+                // Measured (docs/kas.md): the CLI clones local repositories ~7x faster, libgit2 fetches increments faster everywhere.
+                _ => IsLocal(url) && !BareRepositoryReader.Exists(mirror),
+            };
+            if (useCli)
             {
                 await FetchWithGitCliAsync(mirror, url, cancellationToken);
             }

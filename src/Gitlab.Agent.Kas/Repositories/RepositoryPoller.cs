@@ -43,13 +43,14 @@ internal sealed class RepositoryPoller(
                     notifier.NotifyChanged(project);
                 }
             }
-            catch (RepositoryException ex)
-            {
-                KasLog.RepositoryPollFailed(logger, project, ex.Message);
-            }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // One project's failure (host down, corrupt mirror, disk full) must not stop polling the others.
+                KasLog.RepositoryPollFailed(logger, project, ex.Message);
             }
         }
     }

@@ -140,9 +140,10 @@ internal sealed class AgentConfigurationService(
 
     private async Task RejectAsync(AgentIdentity agent, StreamState state, string commit, string error, CancellationToken cancellationToken)
     {
-        KasLog.ConfigInvalid(logger, agent.AgentId, agent.ProjectId, commit, error);
+        // Record before logging: whoever reacts to the log line finds the error in the registry.
         state.LastCommit = commit;
         await registry.RecordConfigurationErrorAsync(agent.AgentId, commit, error, cancellationToken);
+        KasLog.ConfigInvalid(logger, agent.AgentId, agent.ProjectId, commit, error);
     }
 
     /// <summary>The file content at the commit the agent already has, so that unrelated commits are not resent after a reconnect.</summary>

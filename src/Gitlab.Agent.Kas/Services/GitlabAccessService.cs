@@ -34,7 +34,12 @@ internal sealed class GitlabAccessService(
         AgentModuleResponse response;
         if (handler is not null)
         {
-            response = await handler.HandleAsync(agent, request, cancellationToken);
+            // Handlers see the agent's token the way GitLab's internal API does, so they can forward on its behalf.
+            var headers = request.Headers
+                .Where(h => !h.Key.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+                .ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+            headers["Authorization"] = ["Bearer " + (string)context.UserState[AgentCallState.TokenKey]];
+            response = await handler.HandleAsync(agent, request with { Headers = headers }, cancellationToken);
         }
         else if (settings.Options.GitlabInternalApiUrl is { } gitlab)
         {

@@ -23,7 +23,6 @@ internal static class UiEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(UiPaths.Root, () => Results.Redirect(UiPaths.Root + "/"));
         endpoints.MapGet(UiPaths.Root + "/", (Delegate)((HttpContext c) => PageAsync(c, (v, u, ct) => v.HomeAsync(u, ct)!, UiPaths.Root + "/api/home")));
         endpoints.MapGet(UiPaths.Root + "/api/home", (Delegate)((HttpContext c) => StateAsync(c, (v, u, ct) => v.HomeAsync(u, ct)!)));
         endpoints.MapGet(UiPaths.Root + "/projects/{**path}", (HttpContext c, string path) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Gitlab.Agent.Cilium;
 using Gitlab.Agent.GitOps;
 using Gitlab.Agent.GitOps.Server;
 using Gitlab.Agent.Kas.Registry;
@@ -11,8 +12,8 @@ using Microsoft.Extensions.Logging;
 namespace Gitlab.Agent.Management;
 
 /// <summary>
-/// Renders the UI pages' content (server-side HTML) and their state. GitOps sync state appears when
-/// <see cref="IGitOpsSyncStateStore"/> is registered.
+/// Renders the UI pages' content (server-side HTML) and their state. GitOps sync state and Cilium alerts appear when
+/// <see cref="IGitOpsSyncStateStore"/> / <see cref="ICiliumAlertStore"/> are registered.
 /// </summary>
 internal sealed class UiViews(AgentManagementService management, IServiceProvider services, ILogger<UiViews> logger)
 {
@@ -138,6 +139,20 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
             RenderGitOps(html, syncStates);
         }
 
+        var alerts = await AlertsAsync(agent.Id, cancellationToken);
+        if (alerts is not null)
+        {
+            html.Element("h2", "Network policy alerts (Cilium)");
+            html.Table(alerts, "alerts", ["Policy", "Direction", "Source → destination", "Reason", "Flows", "Last seen"], (h, a) => h
+                .Cell($"{a.PolicyNamespace}/{a.PolicyName}")
+                .Cell(a.TrafficDirection)
+                .Cell($"{a.Source} → {a.Destination}")
+                .Cell(string.IsNullOrEmpty(a.DropReason) ? a.Verdict : a.DropReason)
+                .Cell(a.Count.ToString(CultureInfo.InvariantCulture))
+                .Cell(x => x.Time(a.LastSeen)),
+                "No alerts.");
+        }
+
         html.Element("h2", "Access tokens");
         html.Table(tokens, "tokens", ["Name", "Description", "Status", "Created", "Last used", "Revoked"], (h, t) => h
             .Cell(t.Name)
@@ -149,7 +164,7 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
             "No tokens. Create one with the clusterAgentTokenCreate GraphQL mutation.");
 
         html.Element("h2", "Activity");
-        html.Table(activity, "activity", ["Event", "Token", "When"], (h, e) => h
+        html.Table(activity, "activity", ["Event", "Details", "When"], (h, e) => h
             .Cell(ActivityKinds.Name(e.Kind))
             .Cell(e.TokenId is { } id ? tokenNames.GetValueOrDefault(id, $"token {id}") : e.ConnectionId is { } cid ? $"connection {cid}" : null)
             .Cell(x => x.Time(e.OccurredAt)),
@@ -172,6 +187,11 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
                 ["status"] = s.Status.ToString(),
                 ["objects"] = s.Objects.Count,
             }).ToArray());
+        }
+
+        if (alerts is not null)
+        {
+            data["alerts"] = alerts.Count;
         }
 
         return new UiView(agent.Name, html.ToString(), data);
@@ -217,6 +237,24 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             ManagementLog.OptionalStoreFailed(logger, ex, nameof(IGitOpsSyncStateStore), agentId);
+            return [];
+        }
+    }
+
+    private async Task<IReadOnlyList<CiliumAlert>?> AlertsAsync(long agentId, CancellationToken cancellationToken)
+    {
+        if (services.GetService<ICiliumAlertStore>() is not { } store)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await store.ListAsync(agentId, 100, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            ManagementLog.OptionalStoreFailed(logger, ex, nameof(ICiliumAlertStore), agentId);
             return [];
         }
     }

@@ -183,10 +183,8 @@ internal sealed partial class ApiHandler
                             break;
                     }
 
-                    await WriteEventAsync(output, eventType, payload, ct, flush: false);
+                    await WriteEventAsync(output, eventType, payload, ct);
                 }
-
-                await output.FlushAsync(ct);
             }
         }
         catch (OperationCanceledException)

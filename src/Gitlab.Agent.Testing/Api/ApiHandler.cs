@@ -34,6 +34,7 @@ internal sealed partial class ApiHandler
         {
             var user = _core.Auth.Authenticate(http);
             entryUser = user.Name;
+            user = _core.Auth.Impersonate(http, user);
             if (info.IsResourceRequest)
             {
                 await HandleResourceAsync(http, info, user);
@@ -236,7 +237,6 @@ internal sealed partial class ApiHandler
             throw KubeApiException.PathNotFound();
         }
 
-        user = _core.Auth.Impersonate(http, user);
         _core.Auth.AuthorizeResource(user, info, type);
         var method = http.Request.Method;
 
@@ -454,7 +454,7 @@ internal sealed partial class ApiHandler
         if (body.Length > 0 && JsonNode.Parse(body) is JsonObject opts)
         {
             policy = opts["propagationPolicy"]?.GetValue<string>() ?? policy;
-            grace = opts["gracePeriodSeconds"]?.GetValue<long>() ?? grace;
+            grace = JsonPath.AsLong(opts["gracePeriodSeconds"]) ?? grace;
             uid = opts["preconditions"]?["uid"]?.GetValue<string>();
             rv = opts["preconditions"]?["resourceVersion"]?.GetValue<string>();
             if (opts["orphanDependents"] is JsonValue ov)
@@ -632,7 +632,7 @@ internal sealed partial class ApiHandler
                 }
 
                 var (_, body) = Writer.DeleteLocked(type, current, options, ctx);
-                deleted.Add(body["kind"]?.GetValue<string>() == "Status" ? ObjectWriter.ForVersion(current.Clone(), type) : body);
+                deleted.Add(body["kind"]?.GetValue<string>() == "Status" ? ObjectWriter.ForVersion(current.Clone(), type) : body.DeepClone());
             }
         }
 
@@ -696,7 +696,7 @@ internal static class ContinueToken
         try
         {
             var obj = JsonNode.Parse(Convert.FromBase64String(token))!.AsObject();
-            return (obj["start"]!.GetValue<string>(), obj["rv"]!.GetValue<long>());
+            return (obj["start"]!.GetValue<string>(), JsonPath.AsLong(obj["rv"]) ?? 0);
         }
         catch (Exception e) when (e is FormatException or JsonException or NullReferenceException or InvalidOperationException)
         {

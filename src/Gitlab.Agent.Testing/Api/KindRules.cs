@@ -276,7 +276,7 @@ internal static partial class KindRules
     private static void DefaultJobSpec(JsonObject spec, JsonObject meta)
     {
         spec.TryAdd("parallelism", 1);
-        if (spec["completions"] is null && spec["parallelism"]?.GetValue<int>() is 1)
+        if (spec["completions"] is null && JsonPath.AsLong(spec["parallelism"]) is 1)
         {
             spec["completions"] = 1;
         }

@@ -38,41 +38,77 @@ internal sealed class ObjectWriter
         ValidateFields(type, body, ctx, isPatch: false);
         var meta = KindRules.Meta(body);
         AlignNamespace(type, ns, meta);
-        lock (_store.Sync)
+        var obj = body.DeepClone().AsObject();
+        string? generateName = null;
+        if (string.IsNullOrEmpty(KindRules.Name(obj)))
         {
-            var obj = body.DeepClone().AsObject();
-            if (string.IsNullOrEmpty(KindRules.Name(obj)))
+            generateName = meta["generateName"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(generateName))
             {
-                var generateName = meta["generateName"]?.GetValue<string>();
-                if (string.IsNullOrEmpty(generateName))
-                {
-                    throw KubeApiException.Invalid(type.Group, type.Kind, string.Empty,
-                        [FieldError.Required("metadata.name", "name or generateName is required")]);
-                }
-
-                string candidate;
-                do
-                {
-                    candidate = generateName + new string(Enumerable.Range(0, 5).Select(_ => NameChars[Random.Shared.Next(NameChars.Length)]).ToArray());
-                }
-                while (_store.Get(type.StorageKey, ns, candidate) is not null);
-                KindRules.Meta(obj)["name"] = candidate;
+                throw KubeApiException.Invalid(type.Group, type.Kind, string.Empty,
+                    [FieldError.Required("metadata.name", "name or generateName is required")]);
             }
 
-            var name = KindRules.Name(obj);
+            KindRules.Meta(obj)["name"] = GenerateName(generateName);
+        }
+
+        // The expensive part (defaults, validation, managedFields) runs outside the store lock.
+        CheckNamespaceForCreate(type, ns, KindRules.Name(obj));
+        var prepared = PrepareCreate(type, ns, obj, ctx, recordManager: true);
+        lock (_store.Sync)
+        {
+            var name = KindRules.Name(prepared);
+            while (generateName is not null && _store.Get(type.StorageKey, ns, name) is not null)
+            {
+                name = GenerateName(generateName);
+                KindRules.Meta(prepared)["name"] = name;
+            }
+
             if (_store.Get(type.StorageKey, ns, name) is not null)
             {
                 throw KubeApiException.AlreadyExists(type.Group, type.Plural, name);
             }
 
-            var prepared = PrepareCreate(type, ns, obj, ctx, recordManager: true);
+            CheckNamespaceForCreate(type, ns, name);
             return Commit(type, null, prepared, ctx, out _);
+        }
+    }
+
+    private static string GenerateName(string prefix) =>
+        prefix + new string(Enumerable.Range(0, 5).Select(_ => NameChars[Random.Shared.Next(NameChars.Length)]).ToArray());
+
+    /// <summary>
+    /// Optimistic read-modify-write (the apiserver's GuaranteedUpdate): <paramref name="compute"/> runs outside the
+    /// store lock on a snapshot; the result is committed only if the object did not change meanwhile, else it is recomputed.
+    /// </summary>
+    private T UpdateWithRetry<T>(ResourceType type, string ns, string name, Func<StoredObject?, (JsonObject? Proposed, T Result)> compute, Func<StoredObject?, JsonObject, T> commit)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var snapshot = _store.Get(type.StorageKey, ns, name);
+            var (proposed, result) = compute(snapshot);
+            if (proposed is null)
+            {
+                return result;
+            }
+
+            lock (_store.Sync)
+            {
+                if (ReferenceEquals(_store.Get(type.StorageKey, ns, name), snapshot))
+                {
+                    return commit(snapshot, proposed);
+                }
+            }
+
+            if (attempt >= 100)
+            {
+                throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+            }
         }
     }
 
     private JsonObject PrepareCreate(ResourceType type, string ns, JsonObject obj, WriteContext ctx, bool recordManager)
     {
-        CheckNamespaceForCreate(type, ns, KindRules.Name(obj));
         var meta = KindRules.Meta(obj);
         if (meta["resourceVersion"] is JsonValue rv && rv.TryGetValue<string>(out var rvs) && rvs.Length > 0)
         {
@@ -155,18 +191,23 @@ internal sealed class ObjectWriter
         }
 
         meta["name"] = name;
-        lock (_store.Sync)
-        {
-            var current = _store.Get(type.StorageKey, ns, name) ?? throw KubeApiException.NotFound(type.Group, type.Plural, name);
-            var wantedRv = meta["resourceVersion"]?.GetValue<string>();
-            if (!string.IsNullOrEmpty(wantedRv) && wantedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+        var wantedRv = meta["resourceVersion"]?.GetValue<string>();
+        return UpdateWithRetry(type, ns, name,
+            current =>
             {
-                throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
-            }
+                if (current is null)
+                {
+                    throw KubeApiException.NotFound(type.Group, type.Plural, name);
+                }
 
-            var updated = PrepareUpdate(type, current, body.DeepClone().AsObject(), subresource, ctx, recordManager: true);
-            return Commit(type, current, updated, ctx, out _);
-        }
+                if (!string.IsNullOrEmpty(wantedRv) && wantedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+                {
+                    throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+                }
+
+                return (PrepareUpdate(type, current, body.DeepClone().AsObject(), subresource, ctx, recordManager: true), (JsonObject?)null);
+            },
+            (current, proposed) => Commit(type, current, proposed, ctx, out _))!;
     }
 
     /// <summary>Applies server rules to a proposed new state of <paramref name="current"/>.</summary>
@@ -287,28 +328,28 @@ internal sealed class ObjectWriter
     /// </summary>
     public JsonObject? Mutate(ResourceType type, string ns, string name, string? subresource, WriteContext ctx, Func<JsonObject, bool> mutate, string? expectedResourceVersion = null)
     {
-        lock (_store.Sync)
-        {
-            var current = _store.Get(type.StorageKey, ns, name);
-            if (current is null)
+        return UpdateWithRetry(type, ns, name,
+            current =>
             {
-                return null;
-            }
+                if (current is null)
+                {
+                    return ((JsonObject?)null, (JsonObject?)null);
+                }
 
-            if (!string.IsNullOrEmpty(expectedResourceVersion) && expectedResourceVersion != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
-            {
-                throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
-            }
+                if (!string.IsNullOrEmpty(expectedResourceVersion) && expectedResourceVersion != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+                {
+                    throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+                }
 
-            var copy = current.Clone();
-            if (!mutate(copy))
-            {
-                return null;
-            }
+                var copy = current.Clone();
+                if (!mutate(copy))
+                {
+                    return (null, null);
+                }
 
-            var updated = PrepareUpdate(type, current, copy, subresource, ctx, recordManager: true);
-            return Commit(type, current, updated, ctx, out _);
-        }
+                return (PrepareUpdate(type, current, copy, subresource, ctx, recordManager: true), null);
+            },
+            (current, proposed) => Commit(type, current, proposed, ctx, out _));
     }
 
     // ---------------------------------------------------------------- patch
@@ -346,54 +387,60 @@ internal sealed class ObjectWriter
             throw KubeApiException.BadRequest($"error decoding patch: {e.Message}");
         }
 
-        lock (_store.Sync)
-        {
-            var current = _store.Get(type.StorageKey, ns, name) ?? throw KubeApiException.NotFound(type.Group, type.Plural, name);
-            var original = current.Clone();
-            JsonObject patched;
-            switch (patchType)
+        var result = UpdateWithRetry(type, ns, name,
+            current =>
             {
-                case PatchTypes.Json:
-                    if (patch is not JsonArray ops)
-                    {
-                        throw KubeApiException.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
-                    }
+                if (current is null)
+                {
+                    throw KubeApiException.NotFound(type.Group, type.Plural, name);
+                }
 
-                    patched = SemanticsBridge.JsonPatch(original, ops) as JsonObject
-                        ?? throw new KubeApiException(422, "Invalid", "the server rejected our request due to an error in our request", new JsonObject());
-                    break;
-                case PatchTypes.Merge:
-                    patched = SemanticsBridge.MergePatch(original, patch) as JsonObject
-                        ?? throw KubeApiException.BadRequest("patch produced an empty object");
-                    break;
-                case PatchTypes.Strategic:
-                    if (patch is not JsonObject smp)
-                    {
-                        throw KubeApiException.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                    }
+                var original = current.Clone();
+                JsonObject patched;
+                switch (patchType)
+                {
+                    case PatchTypes.Json:
+                        if (patch is not JsonArray ops)
+                        {
+                            throw KubeApiException.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+                        }
 
-                    patched = SemanticsBridge.StrategicMerge(original, smp, type);
-                    break;
-                default:
-                    throw UnsupportedPatch(type);
-            }
+                        patched = SemanticsBridge.JsonPatch(original, ops) as JsonObject
+                            ?? throw new KubeApiException(422, "Invalid", "the server rejected our request due to an error in our request", new JsonObject());
+                        break;
+                    case PatchTypes.Merge:
+                        patched = SemanticsBridge.MergePatch(original, patch) as JsonObject
+                            ?? throw KubeApiException.BadRequest("patch produced an empty object");
+                        break;
+                    case PatchTypes.Strategic:
+                        if (patch is not JsonObject smp)
+                        {
+                            throw KubeApiException.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
+                        }
 
-            var patchedRv = patched["metadata"]?["resourceVersion"]?.GetValue<string>();
-            if (!string.IsNullOrEmpty(patchedRv) && patchedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
-            {
-                throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
-            }
+                        patched = SemanticsBridge.StrategicMerge(original, smp, type);
+                        break;
+                    default:
+                        throw UnsupportedPatch(type);
+                }
 
-            var patchedName = patched["metadata"]?["name"]?.GetValue<string>();
-            if (patchedName != name)
-            {
-                throw KubeApiException.BadRequest($"the name of the object ({patchedName}) does not match the name on the URL ({name})");
-            }
+                var patchedRv = patched["metadata"]?["resourceVersion"]?.GetValue<string>();
+                if (!string.IsNullOrEmpty(patchedRv) && patchedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+                {
+                    throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+                }
 
-            ValidateFields(type, patched, ctx, isPatch: true);
-            var updated = PrepareUpdate(type, current, patched, subresource, ctx, recordManager: true);
-            return (Commit(type, current, updated, ctx, out _), false);
-        }
+                var patchedName = patched["metadata"]?["name"]?.GetValue<string>();
+                if (patchedName != name)
+                {
+                    throw KubeApiException.BadRequest($"the name of the object ({patchedName}) does not match the name on the URL ({name})");
+                }
+
+                ValidateFields(type, patched, ctx, isPatch: true);
+                return (PrepareUpdate(type, current, patched, subresource, ctx, recordManager: true), (JsonObject?)null);
+            },
+            (current, proposed) => Commit(type, current, proposed, ctx, out _))!;
+        return (result, false);
     }
 
     private static KubeApiException UnsupportedPatch(ResourceType type) => KubeApiException.UnsupportedMediaType(
@@ -458,35 +505,43 @@ internal sealed class ObjectWriter
             config.Remove("status");
         }
 
-        lock (_store.Sync)
-        {
-            var current = _store.Get(type.StorageKey, ns, name);
-            if (current is not null)
+        var wantedRv = configMeta["resourceVersion"]?.GetValue<string>();
+        return UpdateWithRetry(type, ns, name,
+            current =>
             {
-                var wantedRv = configMeta["resourceVersion"]?.GetValue<string>();
-                if (!string.IsNullOrEmpty(wantedRv) && wantedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+                if (current is not null)
                 {
-                    throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+                    if (!string.IsNullOrEmpty(wantedRv) && wantedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+                    {
+                        throw KubeApiException.StaleResourceVersion(type.Group, type.Plural, name);
+                    }
                 }
-            }
-            else if (subresource is not null)
-            {
-                throw KubeApiException.NotFound(type.Group, type.Plural, name);
-            }
+                else if (subresource is not null)
+                {
+                    throw KubeApiException.NotFound(type.Group, type.Plural, name);
+                }
 
-            var merged = SemanticsBridge.Apply(current?.Clone(), config, ctx.FieldManager, ctx.Force, type, _time.GetUtcNow(), subresource);
-            if (current is null)
-            {
-                merged["apiVersion"] = type.ApiVersion;
-                merged["kind"] = type.Kind;
-                KindRules.Meta(merged).Remove("resourceVersion");
-                var prepared = PrepareCreate(type, ns, merged, ctx, recordManager: false);
-                return (Commit(type, null, prepared, ctx, out _), true);
-            }
+                var merged = SemanticsBridge.Apply(current?.Clone(), config, ctx.FieldManager, ctx.Force, type, _time.GetUtcNow(), subresource);
+                if (current is null)
+                {
+                    merged["apiVersion"] = type.ApiVersion;
+                    merged["kind"] = type.Kind;
+                    KindRules.Meta(merged).Remove("resourceVersion");
+                    CheckNamespaceForCreate(type, ns, name);
+                    return (PrepareCreate(type, ns, merged, ctx, recordManager: false), (Object: (JsonObject?)null, Created: true));
+                }
 
-            var updated = PrepareUpdate(type, current, merged, subresource, ctx, recordManager: false);
-            return (Commit(type, current, updated, ctx, out _), false);
-        }
+                return (PrepareUpdate(type, current, merged, subresource, ctx, recordManager: false), (Object: (JsonObject?)null, Created: false));
+            },
+            (current, proposed) =>
+            {
+                if (current is null)
+                {
+                    CheckNamespaceForCreate(type, ns, name);
+                }
+
+                return (Commit(type, current, proposed, ctx, out _), current is null);
+            })!;
     }
 
     // ---------------------------------------------------------------- commit
@@ -513,7 +568,7 @@ internal sealed class ObjectWriter
             if (JsonNode.DeepEquals(current.Object, proposed))
             {
                 stored = current;
-                return ForVersion(current.Clone(), type);
+                return Frozen(current, type);
             }
         }
 
@@ -538,8 +593,12 @@ internal sealed class ObjectWriter
         }
 
         stored = _store.Put(type, proposed, current);
-        return ForVersion(stored.Clone(), type);
+        return Frozen(stored, type);
     }
+
+    /// <summary>The committed object as the client's version shows it. Read-only: it may be the stored instance.</summary>
+    private static JsonObject Frozen(StoredObject stored, ResourceType type) =>
+        stored.Type.Version == type.Version ? stored.Object : ForVersion(stored.Clone(), type);
 
     private static JsonNode StripTimes(JsonNode managed)
     {

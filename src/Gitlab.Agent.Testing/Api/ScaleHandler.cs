@@ -30,7 +30,7 @@ internal sealed class ScaleHandler
             {
                 var ctx = api.WriteContextFor(http, user, "update");
                 var body = await api.ReadObjectBodyAsync(http);
-                var replicas = body["spec"]?["replicas"]?.GetValue<long>() ?? 0;
+                var replicas = JsonPath.AsLong(body["spec"]?["replicas"]) ?? 0;
                 var rv = body["metadata"]?["resourceVersion"]?.GetValue<string>();
                 await WriteResultAsync(http, type, ns, name, replicas, rv, ctx, spec);
                 return;
@@ -50,7 +50,7 @@ internal sealed class ScaleHandler
                     PatchTypes.Apply => SemanticsBridge.MergePatch(scale, YamlJson.ParseObject(body)),
                     _ => throw KubeApiException.UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
                 };
-                var replicas = patched?["spec"]?["replicas"]?.GetValue<long>() ?? 0;
+                var replicas = JsonPath.AsLong(patched?["spec"]?["replicas"]) ?? 0;
                 var rv = patched?["metadata"]?["resourceVersion"]?.GetValue<string>();
                 await WriteResultAsync(http, type, ns, name, replicas, rv, ctx, spec);
                 return;
@@ -116,6 +116,4 @@ internal sealed class ScaleHandler
             ["status"] = status,
         };
     }
-
-    internal static JsonValueKind Kind(JsonNode? n) => n?.GetValueKind() ?? JsonValueKind.Null;
 }

@@ -244,13 +244,33 @@ internal sealed class TablePrinter
             {
                 list.Add(new(pc.Name, pc.Type, pc.Format, pc.Priority, pc.Description, o =>
                 {
-                    var v = JsonPath.Read(o, pc.JsonPath);
+                    IReadOnlyList<JsonNode?> results;
+                    try
+                    {
+                        results = SimpleJsonPath.Evaluate(o, pc.JsonPath);
+                    }
+                    catch (FormatException)
+                    {
+                        return null;
+                    }
+
+                    var v = results.Count > 0 ? results[0] : null;
+                    if (v is null)
+                    {
+                        return null;
+                    }
+
                     if (pc.Type == "date" && v is JsonValue jv && jv.TryGetValue<string>(out var t))
                     {
                         return Since(t);
                     }
 
-                    return v?.DeepClone();
+                    if (pc.Type == "string" && v is not JsonValue)
+                    {
+                        return v.ToJsonString();
+                    }
+
+                    return v.DeepClone();
                 }));
             }
 
@@ -383,7 +403,7 @@ internal sealed class TablePrinter
     }
 
     private static string PodRestarts(JsonObject o) =>
-        ((o["status"]?["containerStatuses"] as JsonArray)?.Sum(c => c?["restartCount"]?.GetValue<int>() ?? 0) ?? 0).ToString(CultureInfo.InvariantCulture);
+        ((o["status"]?["containerStatuses"] as JsonArray)?.Sum(c => JsonPath.AsLong(c?["restartCount"]) ?? 0) ?? 0).ToString(CultureInfo.InvariantCulture);
 
     private static string JobStatus(JsonObject o)
     {
@@ -488,6 +508,4 @@ internal sealed class TablePrinter
         return string.Join(", ", subjects.OfType<JsonObject>().Where(s => s["kind"]?.ToString() == kind)
             .Select(s => kind == "ServiceAccount" ? $"{s["namespace"]}/{s["name"]}" : s["name"]?.ToString()));
     }
-
-    internal static JsonValueKind KindOf(JsonNode? n) => n?.GetValueKind() ?? JsonValueKind.Null;
 }

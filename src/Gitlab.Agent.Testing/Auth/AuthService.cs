@@ -9,7 +9,8 @@ namespace Gitlab.Agent.Testing.Auth;
 /// <summary>Bearer-token authentication, impersonation and (optionally) RBAC authorization.</summary>
 internal sealed class AuthService
 {
-    private static readonly string[] DiscoveryPaths = ["/api", "/apis", "/version", "/healthz", "/livez", "/readyz", "/openapi"];
+    private static readonly HashSet<string> PublicInfoPaths = new(StringComparer.Ordinal) { "/version", "/healthz", "/livez", "/readyz" };
+    private static readonly RequestUser Anonymous = new("system:anonymous", ["system:unauthenticated"], null, RequestUser.NoExtra);
     private readonly ConcurrentDictionary<string, RequestUser> _tokens = new(StringComparer.Ordinal);
     private readonly Func<RbacEvaluator?> _rbac;
 
@@ -56,6 +57,13 @@ internal sealed class AuthService
             return AdminUser;
         }
 
+        // Anonymous requests may read the public information (system:public-info-viewer) and nothing else.
+        var path = http.Request.Path.Value ?? "/";
+        if (header.Length == 0 && http.Request.Method is "GET" or "HEAD" && PublicInfoPaths.Contains(path.TrimEnd('/').Length == 0 ? "/" : path.TrimEnd('/')))
+        {
+            return Anonymous;
+        }
+
         throw KubeApiException.Unauthorized();
     }
 
@@ -86,7 +94,15 @@ internal sealed class AuthService
             return user;
         }
 
-        CheckImpersonate(user, "users", impUser, string.Empty);
+        const string saPrefix = "system:serviceaccount:";
+        if (impUser.StartsWith(saPrefix, StringComparison.Ordinal) && impUser[saPrefix.Length..].Split(':') is [var saNs, var saName])
+        {
+            CheckImpersonate(user, "serviceaccounts", saName, string.Empty, saNs);
+        }
+        else
+        {
+            CheckImpersonate(user, "users", impUser, string.Empty);
+        }
         foreach (var g in impGroups)
         {
             CheckImpersonate(user, "groups", g, string.Empty);
@@ -106,7 +122,6 @@ internal sealed class AuthService
         }
 
         var groups = new List<string>(impGroups);
-        const string saPrefix = "system:serviceaccount:";
         if (impGroups.Count == 0 && impUser.StartsWith(saPrefix, StringComparison.Ordinal))
         {
             var ns = impUser[saPrefix.Length..].Split(':')[0];
@@ -122,15 +137,17 @@ internal sealed class AuthService
         return new RequestUser(impUser, groups, impUid, extras);
     }
 
-    private void CheckImpersonate(RequestUser user, string resource, string name, string subresource)
+    private void CheckImpersonate(RequestUser user, string resource, string name, string subresource, string? ns = null)
     {
-        var attrs = new AccessAttributes("impersonate", resource == "serviceaccounts" ? string.Empty : "", resource, subresource.Length > 0 ? subresource : null, null, name, null);
+        var group = resource is "users" or "groups" or "serviceaccounts" ? string.Empty : "authentication.k8s.io";
+        var attrs = new AccessAttributes("impersonate", group, resource, subresource.Length > 0 ? subresource : null, ns, name, null);
         var (allowed, _) = Authorize(user, attrs);
         if (!allowed)
         {
             var resText = subresource.Length > 0 ? resource + "/" + subresource : resource;
-            throw KubeApiException.Forbidden(string.Empty, resource, name,
-                $"User \"{user.Name}\" cannot impersonate resource \"{resText}\" in API group \"\" at the cluster scope");
+            var scope = ns is null ? "at the cluster scope" : $"in the namespace \"{ns}\"";
+            throw KubeApiException.Forbidden(group, resource, name,
+                $"User \"{user.Name}\" cannot impersonate resource \"{resText}\" in API group \"{group}\" {scope}");
         }
     }
 
@@ -148,13 +165,6 @@ internal sealed class AuthService
     public void AuthorizeResource(RequestUser user, RequestInfo info, ResourceType type)
     {
         if (!EnableRbac || user.IsMaster)
-        {
-            return;
-        }
-
-        // system:basic-user: everyone may ask what they are allowed to do.
-        if ((type.Plural is "selfsubjectaccessreviews" or "selfsubjectrulesreviews" && type.Group == "authorization.k8s.io")
-            || (type.Plural == "selfsubjectreviews" && type.Group == "authentication.k8s.io"))
         {
             return;
         }
@@ -187,7 +197,7 @@ internal sealed class AuthService
 
     public void AuthorizeNonResource(RequestUser user, string method, string path)
     {
-        if (!EnableRbac || user.IsMaster || DiscoveryPaths.Any(p => path == p || path.StartsWith(p + "/", StringComparison.Ordinal)))
+        if (!EnableRbac || user.IsMaster)
         {
             return;
         }

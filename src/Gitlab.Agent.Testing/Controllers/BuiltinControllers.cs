@@ -116,6 +116,11 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
 
         if (evt.Type == WatchEvent.Deleted)
         {
+            if (obj.OwnerUids.Count > 0 && obj.StorageKey is "/pods" or "apps/replicasets")
+            {
+                ReconcileOwnerOf(obj);
+            }
+
             return;
         }
 
@@ -136,6 +141,11 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             case "apps/DaemonSet":
             case "batch/Job":
                 ReconcileWorkload(type, obj);
+                if (evt.Type == WatchEvent.Added || evt.Previous is null || JsonPath.ReadLong(evt.Previous.Object, "metadata.generation") != JsonPath.ReadLong(obj.Object, "metadata.generation"))
+                {
+                    ManageOwnedObjects(type, obj);
+                }
+
                 break;
             case "apiextensions.k8s.io/CustomResourceDefinition":
                 ReconcileCrd(type, obj);
@@ -293,7 +303,7 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
     {
         var replicas = Replicas(obj);
         var name = obj["metadata"]?["name"]?.GetValue<string>();
-        var hash = Hash(obj["spec"]?["template"]?.ToJsonString() ?? string.Empty, 10);
+        var hash = Hash(Canonical(obj["spec"]?["template"]), 10);
         var status = new JsonObject { ["observedGeneration"] = Generation(obj) };
         if (replicas > 0)
         {
@@ -327,7 +337,7 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
     private static JsonObject StatefulSetStatus(JsonObject obj)
     {
         var replicas = Replicas(obj);
-        var revision = obj["metadata"]?["name"]?.GetValue<string>() + "-" + Hash(obj["spec"]?["template"]?.ToJsonString() ?? string.Empty, 10);
+        var revision = obj["metadata"]?["name"]?.GetValue<string>() + "-" + Hash(Canonical(obj["spec"]?["template"]), 10);
         var status = new JsonObject { ["observedGeneration"] = Generation(obj), ["replicas"] = replicas };
         if (replicas > 0)
         {

@@ -80,7 +80,7 @@ internal sealed class CrdRegistrar
                     c["name"]?.GetValue<string>() ?? string.Empty,
                     c["type"]?.GetValue<string>() ?? "string",
                     c["jsonPath"]?.GetValue<string>() ?? string.Empty,
-                    c["priority"]?.GetValue<int>() ?? 0,
+                    (int)(JsonPath.AsLong(c["priority"]) ?? 0),
                     c["description"]?.GetValue<string>() ?? string.Empty,
                     c["format"]?.GetValue<string>() ?? string.Empty));
             }

@@ -8,6 +8,7 @@ internal sealed partial class ResourceRegistry
     private readonly object _sync = new();
     private readonly List<string> _builtinGroupOrder = [];
     private Dictionary<string, ResourceType> _byPath = new(StringComparer.Ordinal);
+    private Dictionary<string, ResourceType> _byStorageKey = new(StringComparer.Ordinal);
     private long _revision;
 
     public ResourceRegistry()
@@ -20,7 +21,13 @@ internal sealed partial class ResourceRegistry
                 _builtinGroupOrder.Add(type.Group);
             }
         }
+
+        _byStorageKey = IndexByStorageKey(_byPath);
     }
+
+    private static Dictionary<string, ResourceType> IndexByStorageKey(Dictionary<string, ResourceType> byPath) =>
+        byPath.Values.GroupBy(t => t.StorageKey, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(t => t.Version, VersionComparer.Instance).First(), StringComparer.Ordinal);
 
     /// <summary>Bumped whenever the set of served resources changes (discovery/openapi hashes use it).</summary>
     public long Revision => Interlocked.Read(ref _revision);
@@ -38,8 +45,7 @@ internal sealed partial class ResourceRegistry
     public IReadOnlyCollection<ResourceType> All => Volatile.Read(ref _byPath).Values;
 
     /// <summary>Any served version of a resource with this storage key (group/plural), preferred version first.</summary>
-    public ResourceType? FindByStorageKey(string storageKey) =>
-        All.Where(t => t.StorageKey == storageKey).OrderBy(t => t.Version, VersionComparer.Instance).FirstOrDefault();
+    public ResourceType? FindByStorageKey(string storageKey) => Volatile.Read(ref _byStorageKey).GetValueOrDefault(storageKey);
 
     public ResourceType? FindByKind(string group, string version, string kind) =>
         All.FirstOrDefault(t => t.Group == group && t.Version == version && t.Kind == kind);
@@ -78,6 +84,7 @@ internal sealed partial class ResourceRegistry
                 copy[PathKey(t.Group, t.Version, t.Plural)] = t;
             }
 
+            Volatile.Write(ref _byStorageKey, IndexByStorageKey(copy));
             Volatile.Write(ref _byPath, copy);
             Interlocked.Increment(ref _revision);
         }

@@ -39,8 +39,33 @@ internal static class JsonPath
         JsonNode n => n.ToJsonString(),
     };
 
-    public static long? ReadLong(JsonNode? root, string path) =>
-        Read(root, path) is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<long>() : null;
+    public static long? ReadLong(JsonNode? root, string path) => AsLong(Read(root, path));
+
+    /// <summary>A JSON number as long, whatever CLR type backs the node (JsonElement, int, long, double); null otherwise.</summary>
+    public static long? AsLong(JsonNode? node)
+    {
+        if (node is not JsonValue v || v.GetValueKind() != JsonValueKind.Number)
+        {
+            return null;
+        }
+
+        if (v.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (v.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
+        if (v.TryGetValue<double>(out var d))
+        {
+            return (long)d;
+        }
+
+        return v.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out var el) ? el : (long)double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     public static void Write(JsonObject root, string path, JsonNode? value)
     {

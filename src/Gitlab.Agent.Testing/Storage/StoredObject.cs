@@ -6,8 +6,8 @@ using Gitlab.Agent.Testing.Registry;
 namespace Gitlab.Agent.Testing.Storage;
 
 /// <summary>
-/// One committed object. Immutable: <see cref="Json"/> is the serialized object; <see cref="Object"/> must only be read
-/// while holding the store lock (JsonNode is not safe for concurrent readers); everyone else parses <see cref="Json"/>.
+/// One committed object. Immutable: <see cref="Json"/> is the serialized object; <see cref="Object"/> is fully
+/// materialized and never mutated, so it may be read concurrently (never write to it; use <see cref="Clone"/>).
 /// </summary>
 internal sealed class StoredObject
 {
@@ -65,12 +65,11 @@ internal sealed class StoredObject
         var meta = obj["metadata"] as JsonObject ?? new JsonObject();
         obj["metadata"] = meta;
         meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+        // The caller hands over ownership of obj: it is frozen from here on. Materializing every lazily parsed node
+        // makes concurrent reads safe (writers read snapshots outside the store lock).
+        Materialize(obj);
         var json = JsonSerializer.SerializeToUtf8Bytes(obj, JsonOptions.Compact);
-
-        // Re-parse so the frozen copy is fully materialized and shares nothing with the caller's nodes.
-        var frozen = (JsonObject)JsonNode.Parse(json)!;
-        Materialize(frozen);
-        return new StoredObject(type, frozen, json, rv);
+        return new StoredObject(type, obj, json, rv);
     }
 
     private static void Materialize(JsonNode? node)

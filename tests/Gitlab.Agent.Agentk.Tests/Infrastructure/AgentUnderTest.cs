@@ -36,6 +36,8 @@ public sealed class AgentUnderTest : IAsyncDisposable
             o.InitialDelay = TimeSpan.FromMilliseconds(50);
             o.MaxDelay = TimeSpan.FromMilliseconds(400);
             o.MinimumStreamDuration = TimeSpan.FromMilliseconds(10);
+            o.KubernetesVersionTimeout = TimeSpan.FromSeconds(30); // loaded CI machines
+
         });
         services?.Invoke(builder.Services);
         return builder.Build();

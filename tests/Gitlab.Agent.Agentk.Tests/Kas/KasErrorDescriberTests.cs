@@ -60,6 +60,7 @@ public class KasErrorDescriberTests
         Assert.Equal(KasErrorKind.Misconfiguration, error.Kind);
         Assert.Contains("the WebSocket handshake failed (The server returned status code '301' when status code '101' was expected.)", error.Message, StringComparison.Ordinal);
         Assert.Contains("(wss://gitlab.example.com/-/kubernetes-agent/)", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; '/-/kubernetes-agent' has no trailing slash, so a redirect (301) breaks the handshake", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -22,7 +22,9 @@ public sealed class AgentToKasHandlerTests : IDisposable
 
         relay.Publish(FlowFactory.Repeats("ingress-policy-denied.jsonl", 25, DateTimeOffset.UtcNow.AddSeconds(1)));
         relay.Publish(FlowFactory.Fixture("l7-http.jsonl", DateTimeOffset.UtcNow.AddSeconds(2)));
-        await Eventually.WaitAsync(() => harness.Stats.AlertsDelivered >= 4 && _server.Store.ListAsync(7).Result.Sum(a => a.Count) == 28, "all alerts stored");
+        await Eventually.WaitAsync(
+            () => harness.Stats.AlertsDelivered >= 4 && _server.Store.ListAsync(7).Result.Sum(a => a.Count) == 28,
+            () => $"all alerts stored; stored {string.Join(", ", _server.Store.ListAsync(7).Result.Select(a => $"{a.PolicyName}:{a.Count}/{a.Reports}"))}, received {harness.Stats.FlowsReceived}, processed {harness.Stats.FlowsProcessed}, duplicates {harness.Stats.DuplicateFlows}, streams {harness.Stats.Streams}, alerts decided {harness.Stats.Decisions(Gitlab.Agent.Cilium.Policies.FlowDecision.Alert)}, delivered {harness.Stats.AlertsDelivered}, rejected {harness.Stats.AlertsRejected}, failures {harness.Stats.DeliveryFailures}, pending {harness.Module.Pipeline?.Aggregator.PendingCount}, queue {harness.Module.Delivery?.Count}");
 
         var alerts = await _server.Store.ListAsync(7);
         Assert.Equal(4, alerts.Count);

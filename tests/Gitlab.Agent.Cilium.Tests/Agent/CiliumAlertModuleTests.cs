@@ -224,7 +224,9 @@ public class CiliumAlertModuleTests
         Assert.Empty(gitlab.Accepted);
 
         Volatile.Write(ref kasUp, true);
-        await Eventually.WaitAsync(() => gitlab.Accepted.Count == 5, "all five alerts delivered after KAS came back");
+        await Eventually.WaitAsync(
+            () => gitlab.Accepted.Count == 5,
+            () => $"all five alerts delivered after KAS came back; accepted {gitlab.Accepted.Count}, attempts {gitlab.Attempts.Count}, received {harness.Stats.FlowsReceived}, processed {harness.Stats.FlowsProcessed}, duplicates {harness.Stats.DuplicateFlows}, streams {harness.Stats.Streams}, alerts decided {harness.Stats.Decisions(FlowDecision.Alert)}, queued {harness.Stats.AlertsQueued}, pending {harness.Module.Pipeline?.Aggregator.PendingCount}, rate limited {harness.Module.Pipeline?.Aggregator.RateLimited}, queue {harness.Module.Delivery?.Count}");
         Assert.Equal(0, harness.Losses.Alerts);
         Assert.All(gitlab.AcceptedAlerts, a => Assert.Equal(0, a.GetProperty("dropped").GetInt64()));
         Assert.Equal(5, gitlab.AcceptedAlerts.Select(a => a.GetProperty("fingerprint").GetString()).Distinct().Count());

@@ -55,7 +55,7 @@ public sealed class KubernetesCiliumPolicyCacheTests : IAsyncLifetime
         "\",\"namespace\":\"prod\",\"annotations\":{\"app.gitlab.com/alert\":\"" + (alert ? "true" : "false") + "\"}},\"spec\":" + spec + "}").RootElement;
 
     private KubernetesCiliumPolicyCache CreateCache() => new(
-        _client,
+        () => _client,
         Microsoft.Extensions.Options.Options.Create(new CiliumAgentOptions { PolicyRelistDelay = TimeSpan.FromMilliseconds(200), PolicyWatchTimeout = TimeSpan.FromSeconds(1) }),
         TimeProvider.System,
         NullLogger<KubernetesCiliumPolicyCache>.Instance);
@@ -123,7 +123,7 @@ public sealed class KubernetesCiliumPolicyCacheTests : IAsyncLifetime
         await using var empty = await KubernetesApiServer.StartAsync();
         using var client = empty.CreateClient();
         var cache = new KubernetesCiliumPolicyCache(
-            client,
+            () => client,
             Microsoft.Extensions.Options.Options.Create(new CiliumAgentOptions { PolicyRelistDelay = TimeSpan.FromMilliseconds(100) }),
             TimeProvider.System,
             NullLogger<KubernetesCiliumPolicyCache>.Instance);

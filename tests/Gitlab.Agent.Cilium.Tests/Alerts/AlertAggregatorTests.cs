@@ -5,7 +5,10 @@ namespace Gitlab.Agent.Cilium.Tests.Alerts;
 
 public class AlertAggregatorTests
 {
+    private static readonly FingerprintKey Fp = Key("fp", 0);
     private readonly ManualTimeProvider _time = new();
+
+    private static FingerprintKey Key(string name, int n) => new((ulong)name.Length, (ulong)name[0], (uint)n);
     private readonly AlertLossCounter _losses = new();
 
     private AlertAggregator Create(Action<CiliumAgentOptions>? configure = null)
@@ -22,9 +25,9 @@ public class AlertAggregatorTests
         var policy = Policy("db-ingress", DbIngressSpec);
         var flow = Flow("ingress-policy-denied.jsonl");
         var t0 = flow.Time.ToDateTimeOffset();
-        aggregator.Add("fp", policy, flow, t0.AddSeconds(1));
-        aggregator.Add("fp", policy, flow, t0);
-        aggregator.Add("fp", policy, flow, t0.AddSeconds(3));
+        aggregator.Add(Fp, policy, flow, t0.AddSeconds(1));
+        aggregator.Add(Fp, policy, flow, t0);
+        aggregator.Add(Fp, policy, flow, t0.AddSeconds(3));
 
         _time.Advance(TimeSpan.FromSeconds(9));
         Assert.Empty(aggregator.TakeDue());
@@ -37,7 +40,7 @@ public class AlertAggregatorTests
         Assert.Same(policy, alert.Policy);
         Assert.Equal(0, aggregator.PendingCount);
 
-        aggregator.Add("fp", policy, flow, t0.AddSeconds(20));
+        aggregator.Add(Fp, policy, flow, t0.AddSeconds(20));
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(1, Assert.Single(aggregator.TakeDue()).Count);
     }
@@ -52,28 +55,28 @@ public class AlertAggregatorTests
         var t = flow.Time.ToDateTimeOffset();
         for (var i = 0; i < 4; i++)
         {
-            aggregator.Add($"noisy-{i}", limited, flow, t);
+            aggregator.Add(Key("noisy", i), limited, flow, t);
             _time.Advance(TimeSpan.FromMilliseconds(1));
         }
 
-        aggregator.Add("quiet-0", other, flow, t);
+        aggregator.Add(Key("quiet", 0), other, flow, t);
         _time.Advance(TimeSpan.FromSeconds(10));
 
         var first = aggregator.TakeDue();
-        Assert.Equal(["noisy-0", "noisy-1", "quiet-0"], first.Select(a => a.Fingerprint).Order().ToArray());
+        Assert.Equal(new[] { Key("noisy", 0), Key("noisy", 1), Key("quiet", 0) }.Select(k => k.ToString()).Order(), first.Select(a => a.Fingerprint).Order());
         Assert.Equal(2, aggregator.RateLimited);
 
-        aggregator.Add("noisy-2", limited, flow, t.AddSeconds(1));
+        aggregator.Add(Key("noisy", 2), limited, flow, t.AddSeconds(1));
         Assert.Empty(aggregator.TakeDue());
 
         // 6 per minute: one token every 10 s.
         _time.Advance(TimeSpan.FromSeconds(10));
         var second = Assert.Single(aggregator.TakeDue());
-        Assert.Equal("noisy-2", second.Fingerprint);
+        Assert.Equal(Key("noisy", 2).ToString(), second.Fingerprint);
         Assert.Equal(2, second.Count);
 
         _time.Advance(TimeSpan.FromSeconds(10));
-        Assert.Equal("noisy-3", Assert.Single(aggregator.TakeDue()).Fingerprint);
+        Assert.Equal(Key("noisy", 3).ToString(), Assert.Single(aggregator.TakeDue()).Fingerprint);
         Assert.Equal(0, _losses.Flows);
     }
 
@@ -84,10 +87,10 @@ public class AlertAggregatorTests
         var policy = Policy("db-ingress", DbIngressSpec);
         var flow = Flow("ingress-policy-denied.jsonl");
         var t = flow.Time.ToDateTimeOffset();
-        Assert.True(aggregator.Add("a", policy, flow, t));
-        Assert.True(aggregator.Add("b", policy, flow, t));
-        Assert.False(aggregator.Add("c", policy, flow, t));
-        Assert.True(aggregator.Add("a", policy, flow, t));
+        Assert.True(aggregator.Add(Key("a", 0), policy, flow, t));
+        Assert.True(aggregator.Add(Key("b", 0), policy, flow, t));
+        Assert.False(aggregator.Add(Key("c", 0), policy, flow, t));
+        Assert.True(aggregator.Add(Key("a", 0), policy, flow, t));
         Assert.Equal(1, aggregator.OverflowFlows);
         Assert.Equal(1, _losses.Flows);
     }

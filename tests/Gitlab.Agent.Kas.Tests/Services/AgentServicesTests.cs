@@ -14,6 +14,9 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.AspNetCore.Hosting;
+using HttpRequest = Gitlab.Agent.Protocol.Grpctool.HttpRequest;
+using HttpResponse = Gitlab.Agent.Protocol.Grpctool.HttpResponse;
 
 namespace Gitlab.Agent.Kas.Tests.Services;
 
@@ -40,8 +43,6 @@ public sealed class AgentServicesTests : IAsyncDisposable
         var ex = await Assert.ThrowsAsync<RpcException>(async () => await client.RegisterAsync(new RegisterRequest { PodId = 1 }));
 
         Assert.Equal(StatusCode.Unauthenticated, ex.StatusCode);
-        using var observability = _kas.Http(KasListener.Observability);
-        await Eventually.TrueAsync(async () => (await observability.GetStringAsync("/metrics")).Contains("kas_authentication_failures"), "the failure is counted");
     }
 
     [Fact]
@@ -114,6 +115,33 @@ public sealed class AgentServicesTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task MakeRequest_without_a_local_handler_is_forwarded_to_the_GitLab_internal_api()
+    {
+        await using var gitlab = await FakeGitlab.StartAsync();
+        _kas = await KasTestHost.StartAsync(services: kas => kas.Services.Configure<KasOptions>(o => o.GitlabInternalApiUrl = gitlab.Url));
+        var (_, token) = await _kas.CreateAgentAsync("group/project", "agent");
+
+        var (status, headers, body) = await MakeRequestAsync(_kas.Channel(KasListener.Agent, token.Secret), "cilium_alert", "POST", "/alerts", "payload"u8.ToArray());
+
+        Assert.Equal(202, status);
+        Assert.Equal("yes", headers["X-Fake-Gitlab"]);
+        Assert.Equal("POST /api/v4/internal/kubernetes/modules/cilium_alert/alerts?q=1 Bearer " + token.Secret + " payload", System.Text.Encoding.UTF8.GetString(body));
+    }
+
+    [Fact]
+    public async Task The_agent_listener_serves_grpcs_when_a_certificate_is_configured()
+    {
+        _kas = await KasTestHost.StartAsync(tls: [KasListener.Agent]);
+        var (agent, token) = await _kas.CreateAgentAsync("group/project", "agent");
+        Assert.Equal("grpcs", _kas.Addresses.Agent.Scheme);
+        var registrar = new AgentRegistrar.AgentRegistrarClient(_kas.Channel(KasListener.Agent, token.Secret));
+
+        await registrar.RegisterAsync(new RegisterRequest { PodId = 7 });
+
+        Assert.Equal(7, Assert.Single(await _kas.Registry.ListConnectionsAsync(agent.Id)).ConnectionId);
+    }
+
+    [Fact]
     public async Task MakeRequest_rejects_a_stream_without_a_header()
     {
         _kas = await KasTestHost.StartAsync();
@@ -128,30 +156,7 @@ public sealed class AgentServicesTests : IAsyncDisposable
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
     }
 
-    [Fact]
-    public async Task Gzip_compressed_requests_are_accepted_and_configurations_are_counted_in_metrics()
-    {
-        _kas = await KasTestHost.StartAsync();
-        var (_, token) = await _kas.CreateAgentAsync("group/project", "agent1");
-        using var repo = await _kas.CreateRepositoryAsync("group/project");
-        await repo.CommitFileAsync(".gitlab/agents/agent1/config.yaml", "observability:\n  logging:\n    level: debug\n");
-        var client = new AgentConfiguration.AgentConfigurationClient(_kas.Channel(KasListener.Agent, token.Secret));
-        var headers = new Metadata { { "grpc-internal-encoding-request", "gzip" } };
-
-        using var call = client.GetConfiguration(new ConfigurationRequest { AgentMeta = new AgentMeta { Version = new string('v', 10_000) } }, headers);
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        Assert.True(await call.ResponseStream.MoveNext(cts.Token));
-
-        using var observability = _kas.Http(KasListener.Observability);
-        await Eventually.TrueAsync(async () =>
-        {
-            var metrics = await observability.GetStringAsync("/metrics");
-            return Regex.IsMatch(metrics, @"^kas_configurations_sent_total\{[^}]*\} 1\b", RegexOptions.Multiline)
-                && Regex.IsMatch(metrics, @"^kas_connected_agents\{[^}]*\} 1\b", RegexOptions.Multiline);
-        }, "the configuration is counted");
-    }
-
-    private static async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> MakeRequestAsync(GrpcChannel channel, string module, string method, string path, byte[] body)
+    internal static async Task<(int Status, Dictionary<string, string> Headers, byte[] Body)> MakeRequestAsync(GrpcChannel channel, string module, string method, string path, byte[] body)
     {
         var client = new GitlabAccess.GitlabAccessClient(channel);
         using var call = client.MakeRequest();
@@ -192,6 +197,35 @@ public sealed class AgentServicesTests : IAsyncDisposable
 
         Assert.True(sawTrailer);
         return (status, headers, received.ToArray());
+    }
+
+    /// <summary>A stand-in for GitLab's internal API that echoes method, path, authorization and body.</summary>
+    private sealed class FakeGitlab : IAsyncDisposable
+    {
+        private readonly Microsoft.AspNetCore.Builder.WebApplication _app;
+
+        private FakeGitlab(Microsoft.AspNetCore.Builder.WebApplication app, Uri url) => (_app, Url) = (app, url);
+
+        public Uri Url { get; }
+
+        public static async Task<FakeGitlab> StartAsync()
+        {
+            var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            var app = builder.Build();
+            Microsoft.AspNetCore.Builder.RunExtensions.Run(app, async context =>
+            {
+                using var reader = new StreamReader(context.Request.Body);
+                var body = await reader.ReadToEndAsync();
+                context.Response.StatusCode = 202;
+                context.Response.Headers["X-Fake-Gitlab"] = "yes";
+                await Microsoft.AspNetCore.Http.HttpResponseWritingExtensions.WriteAsync(context.Response, $"{context.Request.Method} {context.Request.Path}{context.Request.QueryString} {context.Request.Headers.Authorization} {body}");
+            });
+            await app.StartAsync();
+            return new FakeGitlab(app, new Uri(app.Urls.First()));
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 
     private sealed class EchoHandler : IAgentModuleRequestHandler

@@ -80,4 +80,32 @@ public sealed class KasUserCommandsTests : IDisposable
         Assert.Contains("scope 'root' is unknown", badScope.Error);
         Assert.Equal(string.Empty, badScope.Output);
     }
+
+    [Fact]
+    public async Task The_kas_command_line_serves_the_user_commands_on_the_configured_registry()
+    {
+        var config = _dir.Combine("kas.yaml");
+        await File.WriteAllTextAsync(config, "registry:\n  sqlite:\n    path: data/kas.db\n");
+        async Task<(int Code, string Out, string Err)> Kas(params string[] args)
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            var code = await KasCommandLine.InvokeAsync(args, (_, _) => throw new InvalidOperationException("serve must not run"), output, error);
+            return (code, output.ToString(), error.ToString());
+        }
+
+        Assert.Equal(0, (await Kas("users", "create", "--username", "alice", "-c", config)).Code);
+        Assert.Equal(0, (await Kas("users", "add-member", "--username", "alice", "--project", "group/project", "--role", "developer", "-c", config)).Code);
+        var (code, secret, _) = await Kas("tokens", "create-personal", "--username", "alice", "--scopes", "read_api", "-c", config);
+        Assert.Equal(0, code);
+
+        var store = new SqliteUserStore(new SqliteUserStoreOptions(_dir.Combine("data", "kas.db")), TimeProvider.System);
+        var user = await store.AuthenticateAsync(secret.Trim());
+        Assert.NotNull(user);
+        Assert.Equal(AccessLevel.Developer, await store.GetAccessLevelAsync(user.User.Id, "group/project"));
+
+        var (missingCode, _, missingError) = await Kas("users", "list", "-c", _dir.Combine("missing.yaml"));
+        Assert.Equal(1, missingCode);
+        Assert.Contains("missing.yaml", missingError);
+    }
 }

@@ -40,7 +40,7 @@ public sealed class ManagementTestHost : IAsyncDisposable
 
     public Uri ApiAddress => Addresses.Api;
 
-    public static async Task<ManagementTestHost> StartAsync(Action<IKasBuilder>? configure = null, Action<Gitlab.Agent.Management.ManagementOptions>? options = null)
+    public static async Task<ManagementTestHost> StartAsync(Action<IKasBuilder, TempDirectory>? configure = null, Action<Gitlab.Agent.Management.ManagementOptions>? options = null)
     {
         var directory = new TempDirectory("management");
         var configuration = new ConfigurationFile
@@ -59,7 +59,7 @@ public sealed class ManagementTestHost : IAsyncDisposable
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
         var kas = builder.Services.AddKas(o => o.Configuration = configuration);
         kas.AddManagement(options);
-        configure?.Invoke(kas);
+        configure?.Invoke(kas, directory);
         var app = builder.Build();
         app.MapKas();
         await app.StartAsync();

@@ -240,4 +240,59 @@ public sealed class ClientCrudTests
         Assert.Equal("spec.selector", (string?)cause["field"]);
         Assert.Equal("Deployment", (string?)body["details"]!["kind"]);
     }
+
+    [Fact]
+    public async Task Dry_run_update_patch_and_delete_change_nothing()
+    {
+        await using var cluster = await KubernetesApiServer.StartAsync();
+        using var client = cluster.CreateClient();
+        using var raw = new RawApi(cluster);
+        var created = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
+        var rv = cluster.ResourceVersion;
+
+        created.Data["k"] = "dry";
+        var replaced = await client.CoreV1.ReplaceNamespacedConfigMapAsync(created, "a", "default", dryRun: "All");
+        Assert.Equal("dry", replaced.Data["k"]);
+
+        var (patchCode, patched, _) = await raw.PatchAsync("/api/v1/namespaces/default/configmaps/a?dryRun=All", """{"data":{"k":"merge"}}""", "application/merge-patch+json");
+        Assert.Equal(200, patchCode);
+        Assert.Equal("merge", (string?)patched!["data"]!["k"]);
+
+        var (deleteCode, _, _) = await raw.DeleteAsync("/api/v1/namespaces/default/configmaps/a?dryRun=All");
+        Assert.Equal(200, deleteCode);
+
+        Assert.Equal(rv, cluster.ResourceVersion);
+        var stored = await client.CoreV1.ReadNamespacedConfigMapAsync("a", "default");
+        Assert.Equal("v", stored.Data["k"]);
+
+        var (badCode, bad, _) = await raw.DeleteAsync("/api/v1/namespaces/default/configmaps/a?dryRun=Some");
+        Assert.Equal(422, badCode);
+        Assert.Equal("DeleteOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"Some\"}: supported values: \"All\"", (string?)bad!["message"]);
+    }
+
+    [Fact]
+    public async Task Json_patch_failures_and_resource_version_preconditions()
+    {
+        await using var cluster = await KubernetesApiServer.StartAsync();
+        using var client = cluster.CreateClient();
+        using var raw = new RawApi(cluster);
+        var created = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
+        var (code, body, _) = await raw.PatchAsync("/api/v1/namespaces/default/configmaps/a", """[{"op":"test","path":"/data/k","value":"other"}]""", "application/json-patch+json");
+        Assert.Equal(422, code);
+        Assert.Equal("the server rejected our request due to an error in our request", (string?)body!["message"]);
+
+        var stale = $$"""[{"op":"replace","path":"/data/k","value":"x"},{"op":"replace","path":"/metadata/resourceVersion","value":"1"}]""";
+        var (staleCode, staleBody, _) = await raw.PatchAsync("/api/v1/namespaces/default/configmaps/a", stale, "application/json-patch+json");
+        Assert.Equal(409, staleCode);
+        Assert.Equal("Conflict", (string?)staleBody!["reason"]);
+
+        var current = $$"""[{"op":"replace","path":"/data/k","value":"x"},{"op":"replace","path":"/metadata/resourceVersion","value":"{{created.Metadata.ResourceVersion}}"}]""";
+        var (okCode, ok, _) = await raw.PatchAsync("/api/v1/namespaces/default/configmaps/a", current, "application/json-patch+json");
+        Assert.Equal(200, okCode);
+        Assert.Equal("x", (string?)ok!["data"]!["k"]);
+
+        var (mediaCode, media, _) = await raw.PatchAsync("/api/v1/namespaces/default/configmaps/a", "{}", "text/plain");
+        Assert.Equal(415, mediaCode);
+        Assert.Equal("UnsupportedMediaType", (string?)media!["reason"]);
+    }
 }

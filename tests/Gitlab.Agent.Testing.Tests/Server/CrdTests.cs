@@ -95,8 +95,13 @@ public sealed class CrdTests
         var ssa = (await kubectl.RunAsync("apply", "--server-side", "--field-manager=gitops", "--force-conflicts", "-f", file)).ShouldSucceed();
         Assert.Equal("ciliumnetworkpolicy.cilium.io/allow-web serverside-applied\n", ssa.Stdout);
 
+        using var raw = new RawApi(cluster);
+        var status = """{"status":{"conditions":[{"type":"Other","status":"False"},{"type":"Valid","status":"True"}]}}""";
+        Assert.Equal(200, (await raw.PatchAsync("/apis/cilium.io/v2/namespaces/default/ciliumnetworkpolicies/allow-web/status", status, "application/merge-patch+json")).Code);
         var table = (await kubectl.RunAsync("get", "ciliumnetworkpolicies")).ShouldSucceed();
-        Assert.Equal(["NAME", "VALID", "AGE"], table.Stdout.Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["NAME", "VALID", "AGE"], lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["allow-web", "True"], lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2]);
     }
 
     [Fact]

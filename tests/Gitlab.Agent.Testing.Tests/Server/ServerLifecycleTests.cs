@@ -18,6 +18,12 @@ public sealed class ServerLifecycleTests
         Assert.Equal(401, code);
         Assert.Equal("Unauthorized", (string?)body!["reason"]);
 
+        using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator }) { BaseAddress = cluster.BaseAddress };
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/version")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/namespaces")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/apis")).StatusCode);
+
         cluster.AddUser("alice-token", "alice", "devs");
         using var alice = cluster.CreateClient("alice-token");
         var ssrr = await alice.AuthenticationV1.CreateSelfSubjectReviewAsync(new V1SelfSubjectReview());

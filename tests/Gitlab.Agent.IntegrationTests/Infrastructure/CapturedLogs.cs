@@ -1,0 +1,98 @@
+using Microsoft.Extensions.Logging;
+
+namespace Gitlab.Agent.IntegrationTests.Infrastructure;
+
+/// <summary>One captured log entry with its structured fields.</summary>
+public sealed record CapturedLog(LogLevel Level, string Category, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Fields, Exception? Exception);
+
+/// <summary>Collects the log entries that pass the host's filters and lets callers wait for one.</summary>
+public sealed class CapturedLogs : ILoggerProvider
+{
+    private readonly Lock _lock = new();
+    private readonly List<CapturedLog> _logs = [];
+    private readonly List<(Func<CapturedLog, bool> Predicate, TaskCompletionSource<CapturedLog> Result)> _waiters = [];
+
+    public IReadOnlyList<CapturedLog> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _logs.ToList();
+        }
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    /// <summary>Waits (30 s by default) for an entry matching <paramref name="predicate"/>, logged before or after the call.</summary>
+    public async Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> predicate, TimeSpan? timeout = null)
+    {
+        var tcs = new TaskCompletionSource<CapturedLog>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_lock)
+        {
+            var existing = _logs.FirstOrDefault(predicate);
+            if (existing is not null)
+            {
+                return existing;
+            }
+
+            _waiters.Add((predicate, tcs));
+        }
+
+        try
+        {
+            return await tcs.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException("no matching log entry; logged:\n" + string.Join("\n", Snapshot().Select(l => $"{l.Level} {l.Category}: {l.Message}")));
+        }
+    }
+
+    public int Count(Func<CapturedLog, bool> predicate)
+    {
+        lock (_lock)
+        {
+            return _logs.Count(predicate);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private void Add(CapturedLog log)
+    {
+        List<TaskCompletionSource<CapturedLog>> done = [];
+        lock (_lock)
+        {
+            _logs.Add(log);
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Predicate(log))
+                {
+                    done.Add(_waiters[i].Result);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+
+        foreach (var tcs in done)
+        {
+            tcs.TrySetResult(log);
+        }
+    }
+
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
+                : new Dictionary<string, object?>();
+            owner.Add(new CapturedLog(logLevel, category, eventId, formatter(state, exception), fields, exception));
+        }
+    }
+}
