@@ -3,6 +3,7 @@ using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Tunnel.Server;
 using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Server.Proxy;
+using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -28,6 +29,8 @@ public static class TunnelKasBuilderExtensions
 
         services.AddTunnelServerCore();
         services.AddWebSocketTunnelTransport();
+        services.TryAddSingleton(new WebSocketTunnelEndPoint("agent"));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>, WebSocketAgentListenerSetup>());
         services.AddHttpForwarder();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TunnelServerOptions>, TunnelServerOptionsValidator>());
         services.AddOptions<TunnelServerOptions>().ValidateOnStart();

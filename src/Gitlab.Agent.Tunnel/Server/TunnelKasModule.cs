@@ -1,6 +1,7 @@
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Tunnel.Server.Proxy;
+using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -13,7 +14,12 @@ namespace Gitlab.Agent.Tunnel.Server;
 /// <c>agent.kubernetes_api</c> listener, and kubeconfig downloads on the API listener
 /// (<c>GET /api/v4/job/kubeconfig</c> with <c>Job-Token</c>, <c>GET /api/v4/user/agents/{agentId}/kubeconfig</c> with <c>Private-Token</c>).
 /// </summary>
-internal sealed class TunnelKasModule(KubernetesApiProxy proxy, KubeconfigService kubeconfigs, ProxyPathPrefix prefix) : IKasModule
+internal sealed class TunnelKasModule(
+    KubernetesApiProxy proxy,
+    KubeconfigService kubeconfigs,
+    ProxyPathPrefix prefix,
+    WebSocketTunnelEndPoint webSockets,
+    IOptions<KasOptions> kasOptions) : IKasModule
 {
     public string Name => "kubernetes_api";
 
@@ -23,6 +29,14 @@ internal sealed class TunnelKasModule(KubernetesApiProxy proxy, KubeconfigServic
         {
             case KasListener.Agent:
                 endpoints.MapGrpcService<ReverseTunnelService>();
+                if (kasOptions.Value.Configuration.Agent?.Listen?.Websocket == true)
+                {
+                    // WebSocket handshakes on the agent socket (any path: agents may dial wss://host/-/kubernetes-agent/).
+                    endpoints.MapGet("/{**path}", context => WebSocketTunnelEndPoint.IsTunnelled(context)
+                        ? Results.NotFound().ExecuteAsync(context)
+                        : webSockets.AcceptAsync(context)).WithDisplayName("Agent WebSocket transport");
+                }
+
                 break;
             case KasListener.KubernetesApi:
                 MapProxy(endpoints);

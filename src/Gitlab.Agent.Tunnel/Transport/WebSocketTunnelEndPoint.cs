@@ -3,7 +3,10 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Gitlab.Agent.Tunnel.Transport;
 
@@ -54,7 +57,10 @@ public sealed class WebSocketTunnelEndPoint : EndPoint
             return;
         }
 
-        if (!context.WebSockets.IsWebSocketRequest)
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var headers = context.Request.Headers;
+        if (upgrade is not { IsUpgradableRequest: true } || !HttpMethods.IsGet(context.Request.Method)
+            || !string.Equals(headers.Upgrade.ToString(), "websocket", StringComparison.OrdinalIgnoreCase))
         {
             await RejectAsync(context,
                 "This KAS agent listener serves gRPC inside WebSockets (agent.listen.websocket: true): use a ws:// or wss:// KAS address, not grpc:// or grpcs://.")
@@ -62,7 +68,15 @@ public sealed class WebSocketTunnelEndPoint : EndPoint
             return;
         }
 
-        if (!context.WebSockets.WebSocketRequestedProtocols.Contains(WebSocketTunnel.SubProtocol, StringComparer.Ordinal))
+        var key = headers.SecWebSocketKey.ToString();
+        if (key.Length == 0 || headers.SecWebSocketVersion.ToString() != "13")
+        {
+            await RejectAsync(context, "Invalid WebSocket handshake: Sec-WebSocket-Key and Sec-WebSocket-Version: 13 are required.").ConfigureAwait(false);
+            return;
+        }
+
+        var protocols = headers.SecWebSocketProtocol.SelectMany(p => (p ?? string.Empty).Split(',')).Select(p => p.Trim());
+        if (!protocols.Contains(WebSocketTunnel.SubProtocol, StringComparer.Ordinal))
         {
             await RejectAsync(context, $"WebSocket subprotocol '{WebSocketTunnel.SubProtocol}' is required.").ConfigureAwait(false);
             return;
@@ -75,11 +89,19 @@ public sealed class WebSocketTunnelEndPoint : EndPoint
             return;
         }
 
-        var ws = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        // The handshake is done here rather than by the WebSockets middleware, so hosts need no UseWebSockets().
+        context.Response.Headers.Upgrade = "websocket";
+#pragma warning disable CA5350 // RFC 6455 defines Sec-WebSocket-Accept with SHA-1; it is not used for security.
+        context.Response.Headers.SecWebSocketAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
+#pragma warning restore CA5350
+        context.Response.Headers.SecWebSocketProtocol = WebSocketTunnel.SubProtocol;
+        var opaque = await upgrade.UpgradeAsync().ConfigureAwait(false);
+        var ws = WebSocket.CreateFromStream(opaque, new WebSocketCreationOptions
         {
+            IsServer = true,
             SubProtocol = WebSocketTunnel.SubProtocol,
-            DangerousEnableCompression = false,
-        }).ConfigureAwait(false);
+            KeepAliveInterval = TimeSpan.Zero,
+        });
 
         var remote = context.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, context.Connection.RemotePort) : null;
         var connection = new WebSocketConnectionContext(ws, this, remote);

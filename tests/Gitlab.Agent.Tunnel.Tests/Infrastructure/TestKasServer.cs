@@ -113,7 +113,6 @@ public sealed class TestKasServer : IAsyncDisposable
         options.BeforeWebSockets?.Invoke(app);
         if (websocket)
         {
-            app.UseWebSockets();
             app.Use((HttpContext context, RequestDelegate next) =>
                 context.Connection.LocalPort == ((IPEndPoint)agentListen!.EndPoint).Port && !WebSocketTunnelEndPoint.IsTunnelled(context)
                     ? wsEndPoint.AcceptAsync(context)

@@ -1,0 +1,73 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.Kas;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Gitlab.Agent.Tunnel.Transport;
+
+/// <summary>
+/// With <c>agent.listen.websocket: true</c>: binds the Kestrel endpoint whose connections are the WebSockets accepted
+/// on the agent listener (tagged as agent listener, HTTP/2 only), and the optional plain gRPC listener
+/// <c>agent.listen.grpc_address</c> (TLS when the agent listener has a certificate).
+/// </summary>
+internal sealed class WebSocketAgentListenerSetup(IOptions<KasOptions> kasOptions, WebSocketTunnelEndPoint endPoint) : IConfigureOptions<KestrelServerOptions>
+{
+    public void Configure(KestrelServerOptions options)
+    {
+        var kas = kasOptions.Value;
+        var listen = kas.Configuration.Agent?.Listen;
+        if (!kas.ConfigureKestrel || listen is not { Websocket: true })
+        {
+            return;
+        }
+
+        options.Listen(endPoint, o =>
+        {
+            o.UseKasListener(KasListener.Agent);
+            o.Protocols = HttpProtocols.Http2;
+        });
+
+        if (!string.IsNullOrEmpty(listen.GrpcAddress))
+        {
+            var (address, port) = Parse(listen.GrpcAddress);
+            options.Listen(new IPEndPoint(address, port), o =>
+            {
+                o.UseKasListener(KasListener.Agent);
+                o.Protocols = HttpProtocols.Http2;
+                if (!string.IsNullOrEmpty(listen.CertificateFile) && !string.IsNullOrEmpty(listen.KeyFile))
+                {
+                    var certificate = X509Certificate2.CreateFromPemFile(listen.CertificateFile, listen.KeyFile);
+                    o.UseHttps(certificate, https => https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13);
+                }
+            });
+        }
+    }
+
+    internal static (IPAddress Address, int Port) Parse(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            throw new InvalidOperationException($"agent.listen.grpc_address '{text}' must be host:port");
+        }
+
+        var host = text[..colon].Trim('[', ']');
+        if (host.Length == 0)
+        {
+            return (IPAddress.Any, port);
+        }
+
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return (IPAddress.Loopback, port);
+        }
+
+        return IPAddress.TryParse(host, out var ip)
+            ? (ip, port)
+            : throw new InvalidOperationException($"agent.listen.grpc_address '{text}': host must be an IP address or localhost");
+    }
+}
