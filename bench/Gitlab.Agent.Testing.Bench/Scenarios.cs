@@ -24,31 +24,52 @@ internal static class Scenarios
         return name;
     }
 
-    public static double InProcessCreates(KubernetesApiServer cluster, TimeSpan duration)
+    public static Rate InProcessCreates(KubernetesApiServer cluster, TimeSpan duration)
     {
         var core = Core(cluster);
         var ns = NewNamespace(cluster);
         var type = core.Registry.FindByStorageKey("/configmaps")!;
         var ctx = WriteContext.ForController("bench");
         var count = 0;
-        var sw = Stopwatch.StartNew();
+        var sw = Meter.Start();
         while (sw.Elapsed < duration)
         {
             core.Writer.Create(type, ns, new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = "cm-" + count }, ["data"] = new JsonObject { ["k"] = "v" } }, ctx);
             count++;
         }
 
-        return count / sw.Elapsed.TotalSeconds;
+        return sw.Stop(count);
     }
 
-    public static double InProcessApplies(KubernetesApiServer cluster, TimeSpan duration)
+    public static Rate InProcessUpdates(KubernetesApiServer cluster, TimeSpan duration)
+    {
+        var core = Core(cluster);
+        var ns = NewNamespace(cluster);
+        var type = core.Registry.FindByStorageKey("/configmaps")!;
+        var ctx = WriteContext.ForController("bench");
+        core.Writer.Create(type, ns, ConfigMap("cm", "v"), ctx);
+        var count = 0;
+        var sw = Meter.Start();
+        while (sw.Elapsed < duration)
+        {
+            core.Writer.Update(type, ns, "cm", ConfigMap("cm", "v" + count), null, ctx);
+            count++;
+        }
+
+        return sw.Stop(count);
+    }
+
+    private static JsonObject ConfigMap(string name, string value) =>
+        new() { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = name }, ["data"] = new JsonObject { ["k"] = value } };
+
+    public static Rate InProcessApplies(KubernetesApiServer cluster, TimeSpan duration)
     {
         var core = Core(cluster);
         var ns = NewNamespace(cluster);
         var type = core.Registry.FindByStorageKey("/configmaps")!;
         var ctx = new WriteContext { User = RequestUser.System, FieldManager = "gitops", FieldManagerGiven = true, Force = true, FieldValidation = "Strict" };
         var count = 0;
-        var sw = Stopwatch.StartNew();
+        var sw = Meter.Start();
         while (sw.Elapsed < duration)
         {
             var body = Encoding.UTF8.GetBytes($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{count % 100}}}","namespace":"{{{ns}}}"},"data":{"k":"v{{{count}}}"}}""");
@@ -56,7 +77,7 @@ internal static class Scenarios
             count++;
         }
 
-        return count / sw.Elapsed.TotalSeconds;
+        return sw.Stop(count);
     }
 
     private static HttpClient Client(KubernetesApiServer cluster)
@@ -82,22 +103,26 @@ internal static class Scenarios
         return http;
     }
 
-    private static async Task<double> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, Task> operation)
+    private static Task<Rate> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, Task> operation) =>
+        RunConcurrentAsync(duration, concurrency, (_, i) => operation(i));
+
+    /// <summary>Runs <paramref name="concurrency"/> clients back to back; the operation gets the worker index and a global sequence number.</summary>
+    private static async Task<Rate> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, int, Task> operation)
     {
         var count = 0;
-        var sw = Stopwatch.StartNew();
+        var sw = Meter.Start();
         var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(async () =>
         {
             while (sw.Elapsed < duration)
             {
-                await operation(Interlocked.Increment(ref count));
+                await operation(w, Interlocked.Increment(ref count));
             }
         }));
         await Task.WhenAll(workers);
-        return count / sw.Elapsed.TotalSeconds;
+        return sw.Stop(count);
     }
 
-    public static async Task<double> HttpCreatesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
+    public static async Task<Rate> HttpCreatesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
     {
         using var http = Client(cluster);
         var ns = NewNamespace(cluster);
@@ -113,7 +138,49 @@ internal static class Scenarios
         });
     }
 
-    public static async Task<double> HttpAppliesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
+    public static async Task<Rate> HttpUpdatesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
+    {
+        using var http = Client(cluster);
+        var ns = NewNamespace(cluster);
+        await WarmUpAsync(http, ns);
+        var core = Core(cluster);
+        var type = core.Registry.FindByStorageKey("/configmaps")!;
+        for (var w = 0; w < concurrency; w++)
+        {
+            core.Writer.Create(type, ns, ConfigMap("cm-" + w, "v"), WriteContext.ForController("bench"));
+        }
+
+        // Each client replaces its own ConfigMap (unconditional PUT, as a controller without resourceVersion would).
+        return await RunConcurrentAsync(duration, concurrency, async (w, i) =>
+        {
+            using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{w}}}"},"data":{"k":"v{{{i}}}"}}""", Encoding.UTF8, "application/json");
+            using var response = await http.PutAsync($"/api/v1/namespaces/{ns}/configmaps/cm-{w}", content);
+            if ((int)response.StatusCode != 200)
+            {
+                throw new InvalidOperationException($"update answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+        });
+    }
+
+    /// <summary>The 1/5/15-minute load average of the machine (Linux), or "n/a".</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return string.Join(" ", parts.Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "n/a";
+        }
+    }
+
+    public static async Task<Rate> HttpAppliesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
     {
         using var http = Client(cluster);
         var ns = NewNamespace(cluster);
@@ -168,11 +235,11 @@ internal static class Scenarios
 
         await Task.Delay(500);
         var sw = Stopwatch.StartNew();
-        var writes = await RunConcurrentAsync(duration, concurrency, async i =>
+        var writes = (await RunConcurrentAsync(duration, concurrency, async i =>
         {
             using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}"}}""", Encoding.UTF8, "application/json");
             using var response = await http.PostAsync($"/api/v1/namespaces/{ns}/configmaps", content);
-        });
+        })).PerSecond;
         var expected = (long)Math.Round(writes * sw.Elapsed.TotalSeconds) * watchers;
         var drain = Stopwatch.StartNew();
         while (Interlocked.Read(ref delivered) < expected && drain.Elapsed < TimeSpan.FromSeconds(30))

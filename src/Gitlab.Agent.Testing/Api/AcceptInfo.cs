@@ -11,11 +11,13 @@ internal enum ResponseShape
 /// <summary>Accept-header negotiation for JSON, Tables and PartialObjectMetadata.</summary>
 internal sealed record AcceptInfo(ResponseShape Shape, string TableApiVersion, bool Acceptable)
 {
+    private static readonly AcceptInfo PlainJson = new(ResponseShape.Object, "meta.k8s.io/v1", true);
+
     public static AcceptInfo Parse(string? accept)
     {
-        if (string.IsNullOrWhiteSpace(accept))
+        if (string.IsNullOrWhiteSpace(accept) || accept is "application/json" or "*/*" or "application/json, */*")
         {
-            return new AcceptInfo(ResponseShape.Object, "meta.k8s.io/v1", true);
+            return PlainJson;
         }
 
         var jsonAcceptable = false;

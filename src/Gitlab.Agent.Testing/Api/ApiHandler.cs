@@ -13,7 +13,6 @@ namespace Gitlab.Agent.Testing.Api;
 /// <summary>The HTTP front of the emulated kube-apiserver: routing, negotiation, CRUD, list, watch and errors.</summary>
 internal sealed partial class ApiHandler
 {
-    private static readonly byte[] Newline = "\n"u8.ToArray();
     private readonly ApiServerCore _core;
 
     public ApiHandler(ApiServerCore core) => _core = core;
@@ -483,6 +482,12 @@ internal sealed partial class ApiHandler
     {
         var stored = Store.Get(type.StorageKey, ns, name) ?? throw KubeApiException.NotFound(type.Group, type.Plural, name);
         var accept = AcceptInfo.Parse(http.Request.Headers.Accept);
+        if (accept is { Shape: ResponseShape.Object, Acceptable: true } && stored.Type.Version == type.Version)
+        {
+            await WriteJsonBytesAsync(http, 200, stored.Json);
+            return;
+        }
+
         var obj = ObjectWriter.ForVersion(stored.Clone(), type);
         switch (accept.Shape)
         {
@@ -661,17 +666,31 @@ internal sealed partial class ApiHandler
             return;
         }
 
+        if (ctx.Committed is { } stored && ReferenceEquals(stored.Object, obj))
+        {
+            // The frozen stored instance: its JSON was serialized once at commit.
+            await WriteJsonBytesAsync(http, code, stored.Json);
+            return;
+        }
+
         await WriteJsonAsync(http, code, obj);
     }
 
-    internal static async Task WriteJsonAsync(HttpContext http, int code, JsonNode body, string contentType = "application/json")
+    internal static Task WriteJsonAsync(HttpContext http, int code, JsonNode body, string contentType = "application/json") =>
+        WriteJsonBytesAsync(http, code, JsonSerializer.SerializeToUtf8Bytes(body, JsonOptions.Compact), contentType);
+
+    /// <summary>Writes serialized JSON plus a newline as the whole response, in one write and one flush.</summary>
+    internal static async Task WriteJsonBytesAsync(HttpContext http, int code, ReadOnlyMemory<byte> json, string contentType = "application/json")
     {
         http.Response.StatusCode = code;
         http.Response.ContentType = contentType;
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, JsonOptions.Compact);
-        http.Response.ContentLength = bytes.Length + 1;
-        await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
-        await http.Response.Body.WriteAsync(Newline, http.RequestAborted);
+        http.Response.ContentLength = json.Length + 1;
+        var writer = http.Response.BodyWriter;
+        var span = writer.GetSpan(json.Length + 1);
+        json.Span.CopyTo(span);
+        span[json.Length] = (byte)'\n';
+        writer.Advance(json.Length + 1);
+        await writer.FlushAsync(http.RequestAborted);
     }
 
     internal static async Task WriteErrorAsync(HttpContext http, KubeApiException e)

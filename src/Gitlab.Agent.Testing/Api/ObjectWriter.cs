@@ -291,7 +291,7 @@ internal sealed class ObjectWriter
         if (type.HasGeneration && subresource != "status")
         {
             var gen = JsonPath.ReadLong(old, "metadata.generation") ?? 1;
-            if (!JsonNode.DeepEquals(WithoutMetaAndStatus(old), WithoutMetaAndStatus(result)))
+            if (!EqualWithoutMetaAndStatus(old, result))
             {
                 gen++;
             }
@@ -308,18 +308,35 @@ internal sealed class ObjectWriter
         return result;
     }
 
-    private static JsonObject WithoutMetaAndStatus(JsonObject obj)
+    /// <summary>Whether both objects are equal apart from metadata, status, apiVersion and kind (compared in place, no copies).</summary>
+    private static bool EqualWithoutMetaAndStatus(JsonObject a, JsonObject b)
     {
-        var copy = new JsonObject();
-        foreach (var (k, v) in obj)
+        static bool Ignored(string key) => key is "metadata" or "status" or "apiVersion" or "kind";
+        var countA = 0;
+        foreach (var (key, value) in a)
         {
-            if (k is not ("metadata" or "status" or "apiVersion" or "kind"))
+            if (Ignored(key))
             {
-                copy[k] = v?.DeepClone();
+                continue;
+            }
+
+            countA++;
+            if (!b.TryGetPropertyValue(key, out var other) || !JsonNode.DeepEquals(value, other))
+            {
+                return false;
             }
         }
 
-        return copy;
+        var countB = 0;
+        foreach (var (key, _) in b)
+        {
+            if (!Ignored(key))
+            {
+                countB++;
+            }
+        }
+
+        return countA == countB;
     }
 
     /// <summary>
@@ -559,7 +576,7 @@ internal sealed class ObjectWriter
             // Only managedFields timestamps moved? Keep the old ones (apiserver IgnoreManagedFieldsTimestampsTransformer).
             var oldManaged = current.Object["metadata"]?["managedFields"];
             if (oldManaged is not null && meta["managedFields"] is JsonNode newManaged
-                && JsonNode.DeepEquals(StripTimes(oldManaged), StripTimes(newManaged)))
+                && EqualWithoutTimes(oldManaged, newManaged))
             {
                 meta["managedFields"] = oldManaged.DeepClone();
             }
@@ -568,7 +585,7 @@ internal sealed class ObjectWriter
             if (JsonNode.DeepEquals(current.Object, proposed))
             {
                 stored = current;
-                return Frozen(current, type);
+                return Frozen(current, type, ctx);
             }
         }
 
@@ -593,25 +610,69 @@ internal sealed class ObjectWriter
         }
 
         stored = _store.Put(type, proposed, current);
-        return Frozen(stored, type);
+        return Frozen(stored, type, ctx);
     }
 
-    /// <summary>The committed object as the client's version shows it. Read-only: it may be the stored instance.</summary>
-    private static JsonObject Frozen(StoredObject stored, ResourceType type) =>
-        stored.Type.Version == type.Version ? stored.Object : ForVersion(stored.Clone(), type);
-
-    private static JsonNode StripTimes(JsonNode managed)
+    /// <summary>
+    /// The committed object as the client's version shows it. Read-only: it may be the stored instance, which is then
+    /// remembered in <see cref="WriteContext.Committed"/> so the response reuses its serialized form.
+    /// </summary>
+    private static JsonObject Frozen(StoredObject stored, ResourceType type, WriteContext ctx)
     {
-        var copy = managed.DeepClone();
-        if (copy is JsonArray entries)
+        if (stored.Type.Version == type.Version)
         {
-            foreach (var e in entries.OfType<JsonObject>())
+            ctx.Committed = stored;
+            return stored.Object;
+        }
+
+        return ForVersion(stored.Clone(), type);
+    }
+
+    /// <summary>Whether two managedFields lists are equal apart from the entries' <c>time</c> (compared in place, no copies).</summary>
+    private static bool EqualWithoutTimes(JsonNode oldManaged, JsonNode newManaged)
+    {
+        if (oldManaged is not JsonArray a || newManaged is not JsonArray b)
+        {
+            return JsonNode.DeepEquals(oldManaged, newManaged);
+        }
+
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (a[i] is JsonObject ea && b[i] is JsonObject eb)
             {
-                e.Remove("time");
+                var countA = 0;
+                foreach (var (key, value) in ea)
+                {
+                    if (key == "time")
+                    {
+                        continue;
+                    }
+
+                    countA++;
+                    if (!eb.TryGetPropertyValue(key, out var other) || !JsonNode.DeepEquals(value, other))
+                    {
+                        return false;
+                    }
+                }
+
+                var countB = eb.Count - (eb.ContainsKey("time") ? 1 : 0);
+                if (countA != countB)
+                {
+                    return false;
+                }
+            }
+            else if (!JsonNode.DeepEquals(a[i], b[i]))
+            {
+                return false;
             }
         }
 
-        return copy;
+        return true;
     }
 
     /// <summary>Sets apiVersion to the served version the client addressed (all versions share storage, conversion None).</summary>

@@ -67,10 +67,28 @@ internal sealed class AuthService
         throw KubeApiException.Unauthorized();
     }
 
+    private static bool HasImpersonationHeader(IHeaderDictionary headers)
+    {
+        foreach (var (key, _) in headers)
+        {
+            if (key.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Applies Impersonate-* headers after checking the impersonate verb for each requested attribute.</summary>
     public RequestUser Impersonate(HttpContext http, RequestUser user)
     {
         var headers = http.Request.Headers;
+        if (!HasImpersonationHeader(headers))
+        {
+            return user;
+        }
+
         var impUser = headers["Impersonate-User"].FirstOrDefault();
         var impGroups = headers["Impersonate-Group"].Where(g => !string.IsNullOrEmpty(g)).Select(g => g!).ToList();
         var impUid = headers["Impersonate-Uid"].FirstOrDefault();

@@ -154,6 +154,13 @@ internal static class FieldManager
     /// entry clears them). Returns a copy of <paramref name="newObject"/> with managedFields set.
     /// </summary>
     public static JsonObject RecordUpdate(JsonObject? oldObject, JsonObject newObject, string manager, TypeSchema schema, DateTimeOffset now, string apiVersion, string? subresource = null)
+        => RecordUpdateInPlace(oldObject, (JsonObject)newObject.DeepClone(), manager, schema, now, apiVersion, subresource);
+
+    /// <summary>
+    /// <see cref="RecordUpdate"/> that sets managedFields on <paramref name="newObject"/> itself (the caller's private
+    /// copy) and returns it. <paramref name="oldObject"/> is only read.
+    /// </summary>
+    public static JsonObject RecordUpdateInPlace(JsonObject? oldObject, JsonObject newObject, string manager, TypeSchema schema, DateTimeOffset now, string apiVersion, string? subresource = null)
     {
         var root = schema.Root;
         var sentManagedFields = newObject["metadata"]?["managedFields"] as JsonArray;
@@ -167,9 +174,9 @@ internal static class FieldManager
             entries = ManagedFieldsEntry.DecodeAll(oldObject?["metadata"]?["managedFields"]);
         }
 
-        var before = oldObject is null ? schema.CreateSkeleton() : WithoutManagedFields(oldObject);
-        var after = WithoutManagedFields(newObject);
-        var (added, modified, _) = ObjectWalker.Compare(before, after, root);
+        // Compared as if managedFields were absent on both sides, without copying either object.
+        var before = oldObject ?? schema.CreateSkeleton();
+        var (added, modified, _) = ObjectWalker.Compare(before, newObject, root, ignoreManagedFields: true);
         var changed = Filter(added.Union(modified), schema, subresource);
         if (!changed.IsEmpty)
         {
@@ -190,9 +197,8 @@ internal static class FieldManager
             existing.Time = ManagedFieldsEntry.FormatTime(now);
         }
 
-        var result = (JsonObject)newObject.DeepClone();
-        SetManagedFields(result, entries.Where(e => !e.Fields.IsEmpty));
-        return result;
+        SetManagedFields(newObject, entries.Where(e => !e.Fields.IsEmpty));
+        return newObject;
     }
 
     /// <summary>The conflict message of apimachinery <c>managedfields/internal/conflict.go</c>.</summary>
@@ -498,6 +504,11 @@ internal static class FieldManager
     /// </summary>
     private static List<ManagedFieldsEntry> CapUpdateManagers(List<ManagedFieldsEntry> entries)
     {
+        if (entries.Count(e => e.Operation == ManagedFieldsEntry.UpdateOperation) <= MaxUpdateManagers)
+        {
+            return entries; // nothing to merge (the common case): skip sorting
+        }
+
         var updaters = entries.Where(e => e.Operation == ManagedFieldsEntry.UpdateOperation)
             .OrderBy(e => e.Time is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(e.Time, CultureInfo.InvariantCulture))
             .ThenBy(e => e.IdentifierJson, StringComparer.Ordinal)

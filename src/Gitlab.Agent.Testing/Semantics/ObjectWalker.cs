@@ -28,11 +28,30 @@ internal static class ObjectWalker
 
     /// <summary>Compares two objects; returns the added, modified and removed paths (structured-merge-diff <c>Compare</c>).</summary>
     public static (FieldSet Added, FieldSet Modified, FieldSet Removed) Compare(JsonObject lhs, JsonObject rhs, SchemaNode root)
+        => Compare(lhs, rhs, root, ignoreManagedFields: false);
+
+    /// <summary>
+    /// Compares two objects; with <paramref name="ignoreManagedFields"/> both are compared as if
+    /// <c>metadata.managedFields</c> were absent (without copying them to remove it).
+    /// </summary>
+    public static (FieldSet Added, FieldSet Modified, FieldSet Removed) Compare(JsonObject lhs, JsonObject rhs, SchemaNode root, bool ignoreManagedFields)
     {
         var result = (Added: new FieldSet(), Modified: new FieldSet(), Removed: new FieldSet());
-        CompareNode(new Slot(true, lhs), new Slot(true, rhs), root, FieldPath.Root, result);
+        CompareNode(new Slot(true, lhs), new Slot(true, rhs), root, FieldPath.Root, result, ignoreManagedFields ? SkipLevel.Root : SkipLevel.None);
         return result;
     }
+
+    /// <summary>Where <see cref="CompareNode"/> is relative to <c>metadata.managedFields</c> when that is ignored.</summary>
+    private enum SkipLevel
+    {
+        None,
+        Root,
+        Metadata,
+    }
+
+    /// <summary>Whether an object slot is empty once <c>managedFields</c> is ignored (it is at <see cref="SkipLevel.Metadata"/>).</summary>
+    private static bool IsEmptyishIgnoring(Slot slot, SkipLevel skip) =>
+        slot.IsEmptyish || (skip == SkipLevel.Metadata && slot.Value is JsonObject { Count: 1 } o && o.ContainsKey("managedFields"));
 
     /// <summary>Merges an applied configuration into a live object (structured-merge-diff <c>Merge</c>); inputs are not modified.</summary>
     public static JsonObject Merge(JsonObject live, JsonObject config, SchemaNode root)
@@ -162,7 +181,7 @@ internal static class ObjectWalker
         return elements;
     }
 
-    private static void CompareNode(Slot lhs, Slot rhs, SchemaNode node, FieldPath path, (FieldSet Added, FieldSet Modified, FieldSet Removed) result)
+    private static void CompareNode(Slot lhs, Slot rhs, SchemaNode node, FieldPath path, (FieldSet Added, FieldSet Modified, FieldSet Removed) result, SkipLevel skip = SkipLevel.None)
     {
         if (!lhs.Present && !rhs.Present)
         {
@@ -170,18 +189,47 @@ internal static class ObjectWalker
         }
 
         var objectish = (lhs.Value is JsonObject || lhs.IsEmptyish && lhs.Value is not JsonArray) && (rhs.Value is JsonObject || rhs.IsEmptyish && rhs.Value is not JsonArray);
-        if (objectish && IsGranularObject(node) && !(lhs.IsEmptyish && rhs.IsEmptyish))
+        if (objectish && IsGranularObject(node) && !(IsEmptyishIgnoring(lhs, skip) && IsEmptyishIgnoring(rhs, skip)))
         {
             var left = lhs.Value as JsonObject;
             var right = rhs.Value as JsonObject;
-            var keys = (left?.Select(p => p.Key) ?? []).Concat(right?.Select(p => p.Key) ?? []).Distinct(StringComparer.Ordinal).ToList();
-            foreach (var key in keys)
+            if (left is not null)
             {
-                CompareNode(SlotOf(left, key), SlotOf(right, key), node.Child(key), path.Append(PathElement.Field(key)), result);
+                foreach (var (key, _) in left)
+                {
+                    CompareChild(key);
+                }
+            }
+
+            if (right is not null)
+            {
+                foreach (var (key, _) in right)
+                {
+                    if (left is null || !left.ContainsKey(key))
+                    {
+                        CompareChild(key);
+                    }
+                }
             }
 
             PostItem(lhs, rhs, path, result);
             return;
+
+            void CompareChild(string key)
+            {
+                if (skip == SkipLevel.Metadata && key == "managedFields")
+                {
+                    return;
+                }
+
+                var childSkip = skip == SkipLevel.Root && key == "metadata" ? SkipLevel.Metadata : SkipLevel.None;
+                CompareNode(SlotOf(left, key), SlotOf(right, key), node.Child(key), path.Append(PathElement.Field(key)), result, childSkip);
+            }
+        }
+
+        if (skip == SkipLevel.Metadata && lhs.Value is JsonObject && rhs.Value is JsonObject && IsEmptyishIgnoring(lhs, skip) && IsEmptyishIgnoring(rhs, skip))
+        {
+            return; // both empty once managedFields is ignored: equal
         }
 
         var listish = (lhs.Value is JsonArray || lhs.IsEmptyish && lhs.Value is not JsonObject) && (rhs.Value is JsonArray || rhs.IsEmptyish && rhs.Value is not JsonObject);

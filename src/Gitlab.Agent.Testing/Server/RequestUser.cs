@@ -29,5 +29,11 @@ internal sealed class WriteContext
 
     public List<string> Warnings { get; } = [];
 
+    /// <summary>
+    /// The stored object the write's result came from, when the result is that object's frozen instance (its
+    /// <see cref="Storage.StoredObject.Json"/> is then the response body, serialized once at commit).
+    /// </summary>
+    public Storage.StoredObject? Committed { get; set; }
+
     public static WriteContext ForController(string manager) => new() { User = RequestUser.System, FieldManager = manager, FieldManagerGiven = true, FieldValidation = "Ignore" };
 }

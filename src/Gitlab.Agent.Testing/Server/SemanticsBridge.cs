@@ -151,9 +151,12 @@ internal static class SemanticsBridge
         return result.Object!;
     }
 
-    /// <summary>Records an Update operation of <paramref name="manager"/> in <c>metadata.managedFields</c>.</summary>
+    /// <summary>
+    /// Records an Update operation of <paramref name="manager"/> in <c>metadata.managedFields</c> of
+    /// <paramref name="newObject"/> (the caller's private copy, changed in place and returned).
+    /// </summary>
     public static JsonObject RecordUpdate(JsonObject? oldObject, JsonObject newObject, string manager, ResourceType type, DateTimeOffset now, string? subresource) =>
-        Semantics.FieldManager.RecordUpdate(oldObject, newObject, manager, type.MergeSchema, now, type.ApiVersion, subresource);
+        Semantics.FieldManager.RecordUpdateInPlace(oldObject, newObject, manager, type.MergeSchema, now, type.ApiVersion, subresource);
 
     /// <summary>The field manager the apiserver derives from a User-Agent.</summary>
     public static string DefaultManager(string? userAgent) => Semantics.FieldManager.DefaultManagerFromUserAgent(userAgent);

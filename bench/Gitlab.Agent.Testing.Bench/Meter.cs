@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace Gitlab.Agent.Testing.Bench;
+
+/// <summary>A measured rate: operations per wall-clock second and the process CPU time spent per operation.</summary>
+/// <param name="PerSecond">Operations per second of wall-clock time.</param>
+/// <param name="CpuMicrosPerOp">Process CPU time (all threads: clients, server, GC) per operation, in microseconds.</param>
+internal readonly record struct Rate(double PerSecond, double CpuMicrosPerOp);
+
+/// <summary>Wall-clock and process CPU time of one measured run.</summary>
+internal sealed class Meter
+{
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+
+    public TimeSpan Elapsed => _wall.Elapsed;
+
+    public static Meter Start() => new();
+
+    public Rate Stop(int count)
+    {
+        var wall = _wall.Elapsed.TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuStart).TotalMicroseconds;
+        return new Rate(count / wall, count == 0 ? 0 : cpu / count);
+    }
+}
