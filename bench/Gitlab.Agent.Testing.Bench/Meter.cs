@@ -5,13 +5,15 @@ namespace Gitlab.Agent.Testing.Bench;
 /// <summary>A measured rate: operations per wall-clock second and the process CPU time spent per operation.</summary>
 /// <param name="PerSecond">Operations per second of wall-clock time.</param>
 /// <param name="CpuMicrosPerOp">Process CPU time (all threads: clients, server, GC) per operation, in microseconds.</param>
-internal readonly record struct Rate(double PerSecond, double CpuMicrosPerOp);
+/// <param name="AllocatedKbPerOp">Managed memory allocated (all threads) per operation, in KiB: deterministic, unlike times.</param>
+internal readonly record struct Rate(double PerSecond, double CpuMicrosPerOp, double AllocatedKbPerOp);
 
 /// <summary>Wall-clock and process CPU time of one measured run.</summary>
 internal sealed class Meter
 {
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly TimeSpan _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+    private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
 
     public TimeSpan Elapsed => _wall.Elapsed;
 
@@ -21,6 +23,7 @@ internal sealed class Meter
     {
         var wall = _wall.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuStart).TotalMicroseconds;
-        return new Rate(count / wall, count == 0 ? 0 : cpu / count);
+        var allocated = GC.GetTotalAllocatedBytes() - _allocatedStart;
+        return count == 0 ? new Rate(0, 0, 0) : new Rate(count / wall, cpu / count, allocated / 1024.0 / count);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -149,31 +150,39 @@ internal sealed class SchemaNode
     }
 
     /// <summary>Collects the paths of undeclared fields (Go strict-decoding style, <c>spec.containers[0].foo</c>).</summary>
-    public void CollectUnknown(JsonNode? node, string path, List<UnknownField> unknown) => CollectUnknown(node, path, string.Empty, unknown);
+    public void CollectUnknown(JsonNode? node, string path, List<UnknownField> unknown) => CollectUnknown(node, path, [], unknown);
 
-    private void CollectUnknown(JsonNode? node, string path, string ssaPath, List<UnknownField> unknown)
+    /// <summary>
+    /// Walks <paramref name="node"/> keeping the way down in <paramref name="trail"/>; path strings are only built
+    /// for the (rare) undeclared fields.
+    /// </summary>
+    private void CollectUnknown(JsonNode? node, string path, List<TrailStep> trail, List<UnknownField> unknown)
     {
         switch (Shape)
         {
             case NodeShape.Object when node is JsonObject obj:
                 foreach (var (key, value) in obj)
                 {
-                    var childPath = path.Length == 0 ? key : path + "." + key;
-                    var childSsa = ssaPath + "." + key;
+                    trail.Add(new TrailStep(TrailKind.Field, key, 0, null));
                     if (!Properties.TryGetValue(key, out var child))
                     {
-                        unknown.Add(new UnknownField(childPath, childSsa, key, TypeName));
-                        continue;
+                        unknown.Add(new UnknownField(TrailStep.PlainPath(path, trail), TrailStep.SsaPath(trail), key, TypeName));
+                    }
+                    else
+                    {
+                        child.CollectUnknown(value, path, trail, unknown);
                     }
 
-                    child.CollectUnknown(value, childPath, childSsa, unknown);
+                    trail.RemoveAt(trail.Count - 1);
                 }
 
                 break;
             case NodeShape.Map when node is JsonObject map:
                 foreach (var (key, value) in map)
                 {
-                    Element!.CollectUnknown(value, path + "." + key, ssaPath + "." + key, unknown);
+                    trail.Add(new TrailStep(TrailKind.MapKey, key, 0, null));
+                    Element!.CollectUnknown(value, path, trail, unknown);
+                    trail.RemoveAt(trail.Count - 1);
                 }
 
                 break;
@@ -181,13 +190,57 @@ internal sealed class SchemaNode
                 for (var i = 0; i < array.Count; i++)
                 {
                     var item = array[i];
-                    var key = item is JsonObject o && o["name"] is JsonValue v && v.TryGetValue<string>(out var n)
-                        ? $"[name=\"{n}\"]"
-                        : $"[{i}]";
-                    Element!.CollectUnknown(item, $"{path}[{i}]", ssaPath + key, unknown);
+                    var itemName = item is JsonObject o && o["name"] is JsonValue v && v.TryGetValue<string>(out var n) ? n : null;
+                    trail.Add(new TrailStep(TrailKind.Item, string.Empty, i, itemName));
+                    Element!.CollectUnknown(item, path, trail, unknown);
+                    trail.RemoveAt(trail.Count - 1);
                 }
 
                 break;
+        }
+    }
+
+    private enum TrailKind
+    {
+        Field,
+        MapKey,
+        Item,
+    }
+
+    /// <summary>One step from the root towards a field: an object field, a map key or a list item.</summary>
+    private readonly record struct TrailStep(TrailKind Kind, string Key, int Index, string? ItemName)
+    {
+        /// <summary>Go strict-decoding path: <c>spec.containers[0].foo</c>, after <paramref name="start"/>.</summary>
+        public static string PlainPath(string start, List<TrailStep> trail)
+        {
+            var path = start;
+            foreach (var step in trail)
+            {
+                path = step.Kind switch
+                {
+                    TrailKind.Field => path.Length == 0 ? step.Key : path + "." + step.Key,
+                    TrailKind.MapKey => path + "." + step.Key,
+                    _ => path + "[" + step.Index.ToString(CultureInfo.InvariantCulture) + "]",
+                };
+            }
+
+            return path;
+        }
+
+        /// <summary>structured-merge-diff path: <c>.spec.containers[name="app"].foo</c>.</summary>
+        public static string SsaPath(List<TrailStep> trail)
+        {
+            var path = string.Empty;
+            foreach (var step in trail)
+            {
+                path = step.Kind switch
+                {
+                    TrailKind.Field or TrailKind.MapKey => path + "." + step.Key,
+                    _ => path + (step.ItemName is not null ? $"[name=\"{step.ItemName}\"]" : "[" + step.Index.ToString(CultureInfo.InvariantCulture) + "]"),
+                };
+            }
+
+            return path;
         }
     }
 

@@ -40,6 +40,13 @@ internal sealed class FieldSet
         }
     }
 
+    /// <summary>Enumerates the members in no particular order (allocation-free <c>foreach</c>).</summary>
+    /// <returns>The enumerator of the underlying set.</returns>
+    public HashSet<FieldPath>.Enumerator GetEnumerator() => _paths.GetEnumerator();
+
+    /// <summary>Whether the sets have a member in common.</summary>
+    public bool Overlaps(FieldSet other) => _paths.Overlaps(other._paths);
+
     /// <summary>Whether the path is a member.</summary>
     public bool Has(FieldPath path) => _paths.Contains(path);
 
@@ -82,7 +89,7 @@ internal sealed class FieldSet
             var node = root;
             foreach (var element in path.Elements)
             {
-                node.Children ??= new SortedDictionary<PathElement, Node>();
+                node.Children ??= new Dictionary<PathElement, Node>();
                 if (!node.Children.TryGetValue(element, out var child))
                 {
                     child = new Node();
@@ -151,8 +158,17 @@ internal sealed class FieldSet
 
         if (node.Children is not null)
         {
-            foreach (var (element, child) in node.Children)
+            // Members in structured-merge-diff order (PathElement ordering), sorted once per level.
+            var elements = new PathElement[node.Children.Count];
+            node.Children.Keys.CopyTo(elements, 0);
+            if (elements.Length > 1)
             {
+                Array.Sort(elements);
+            }
+
+            foreach (var element in elements)
+            {
+                var child = node.Children[element];
                 obj[element.Encoded] = child.Children is { Count: > 0 } ? Emit(child, includeSelf: true) : new JsonObject();
             }
         }
@@ -164,6 +180,6 @@ internal sealed class FieldSet
     {
         public bool IsMember { get; set; }
 
-        public SortedDictionary<PathElement, Node>? Children { get; set; }
+        public Dictionary<PathElement, Node>? Children { get; set; }
     }
 }

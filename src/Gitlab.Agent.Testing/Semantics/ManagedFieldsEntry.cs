@@ -118,13 +118,53 @@ internal sealed class ManagedFieldsEntry
     /// <summary>Encodes entries in the apiserver's order (operation, time, manager, API version, subresource).</summary>
     public static JsonArray EncodeAll(IEnumerable<ManagedFieldsEntry> entries)
     {
-        var sorted = entries
-            .OrderBy(e => e.Operation, StringComparer.Ordinal)
-            .ThenBy(e => e.Time is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(e.Time, CultureInfo.InvariantCulture))
-            .ThenBy(e => e.Manager, StringComparer.Ordinal)
-            .ThenBy(e => e.ApiVersion, StringComparer.Ordinal)
-            .ThenBy(e => e.Subresource ?? "", StringComparer.Ordinal);
-        return new JsonArray(sorted.Select(e => (JsonNode?)e.ToJson()).ToArray());
+        var list = entries.ToList();
+        if (list.Count > 1)
+        {
+            // A stable sort (ties keep their order), like the OrderBy/ThenBy chain it replaces.
+            var keyed = list.Select((e, i) => (Entry: e, Time: e.Time is null ? DateTimeOffset.MinValue : DateTimeOffset.Parse(e.Time, CultureInfo.InvariantCulture), Index: i)).ToArray();
+            Array.Sort(keyed, static (a, b) =>
+            {
+                var c = string.CompareOrdinal(a.Entry.Operation, b.Entry.Operation);
+                if (c == 0)
+                {
+                    c = a.Time.CompareTo(b.Time);
+                }
+
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Entry.Manager, b.Entry.Manager);
+                }
+
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Entry.ApiVersion, b.Entry.ApiVersion);
+                }
+
+                if (c == 0)
+                {
+                    c = string.CompareOrdinal(a.Entry.Subresource ?? "", b.Entry.Subresource ?? "");
+                }
+
+                return c != 0 ? c : a.Index.CompareTo(b.Index);
+            });
+            for (var i = 0; i < keyed.Length; i++)
+            {
+                list[i] = keyed[i].Entry;
+            }
+        }
+        else if (list.Count == 1 && list[0].Time is { } time)
+        {
+            _ = DateTimeOffset.Parse(time, CultureInfo.InvariantCulture); // a malformed time fails as the sort would
+        }
+
+        var array = new JsonArray();
+        foreach (var entry in list)
+        {
+            array.Add(entry.ToJson());
+        }
+
+        return array;
     }
 
     /// <summary>The entry as the apiserver serializes it.</summary>

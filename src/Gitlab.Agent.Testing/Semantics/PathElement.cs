@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -28,6 +29,8 @@ internal enum PathElementKind
 internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathElement>
 {
     private static readonly JsonSerializerOptions CompactJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private const int FieldCacheLimit = 8192;
+    private static readonly ConcurrentDictionary<string, PathElement> FieldCache = new(StringComparer.Ordinal);
 
     private PathElement(PathElementKind kind, string? name, IReadOnlyList<KeyValuePair<string, JsonNode?>>? key, JsonNode? value, int index)
     {
@@ -64,7 +67,22 @@ internal sealed class PathElement : IEquatable<PathElement>, IComparable<PathEle
     public string Encoded { get; }
 
     /// <summary>A field element.</summary>
-    public static PathElement Field(string name) => new(PathElementKind.Field, name, null, null, 0);
+    public static PathElement Field(string name)
+    {
+        // Field elements are immutable and compared by value: the common names are shared instead of re-allocated.
+        if (FieldCache.TryGetValue(name, out var cached))
+        {
+            return cached;
+        }
+
+        var element = new PathElement(PathElementKind.Field, name, null, null, 0);
+        if (FieldCache.Count < FieldCacheLimit)
+        {
+            FieldCache.TryAdd(name, element);
+        }
+
+        return element;
+    }
 
     /// <summary>A list-map item element; the fields are sorted by name.</summary>
     public static PathElement Key(IEnumerable<KeyValuePair<string, JsonNode?>> fields)

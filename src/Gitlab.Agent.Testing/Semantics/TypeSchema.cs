@@ -87,6 +87,21 @@ internal sealed class TypeSchema
     /// <summary>The kind's empty object as the Go types serialize it; a create is compared against it.</summary>
     public JsonObject CreateSkeleton() => BuiltinSchemas.ParseSkeleton(_skeleton);
 
+    /// <summary>
+    /// A shared, fully materialized skeleton: safe to read concurrently, never to modify (use
+    /// <see cref="CreateSkeleton"/> for a private copy).
+    /// </summary>
+    public JsonObject FrozenSkeleton => _frozenSkeleton ??= Freeze(CreateSkeleton());
+
+    private JsonObject? _frozenSkeleton;
+
+    private static JsonObject Freeze(JsonObject obj)
+    {
+        // Reading every node once materializes the lazily parsed tree, after which concurrent reads are safe.
+        _ = JsonNode.DeepEquals(obj, obj.DeepClone());
+        return obj;
+    }
+
     private static SchemaNode Convert(JsonObject schema)
     {
         var type = schema["type"]?.GetValue<string>();
