@@ -289,7 +289,7 @@ internal sealed partial class ApiHandler
             {
                 var ctx = WriteContextFor(http, user, "create");
                 var body = await ReadObjectBodyAsync(http);
-                var created = Writer.Create(type, ns, body, ctx);
+                var created = Writer.Create(type, ns, body, ctx, bodyIsPrivate: true);
                 await WriteObjectAsync(http, 201, type, created, ctx);
                 return;
             }
@@ -404,6 +404,14 @@ internal sealed partial class ApiHandler
 
     internal static async Task<byte[]> ReadBodyAsync(HttpContext http)
     {
+        if (http.Request.ContentLength is long length and <= 3 * 1024 * 1024)
+        {
+            // The usual case: read straight into a buffer of the announced size.
+            var buffer = new byte[length];
+            await http.Request.Body.ReadExactlyAsync(buffer, http.RequestAborted);
+            return buffer;
+        }
+
         using var ms = new MemoryStream();
         await http.Request.Body.CopyToAsync(ms, http.RequestAborted);
         if (ms.Length > 3 * 1024 * 1024)

@@ -31,14 +31,18 @@ internal sealed class ObjectWriter
 
     // ---------------------------------------------------------------- create
 
-    /// <summary>POST: creates an object in <paramref name="ns"/> (empty for cluster-scoped kinds).</summary>
-    public JsonObject Create(ResourceType type, string ns, JsonObject body, WriteContext ctx)
+    /// <summary>
+    /// POST: creates an object in <paramref name="ns"/> (empty for cluster-scoped kinds). With
+    /// <paramref name="bodyIsPrivate"/> the caller hands <paramref name="body"/> over (it is not copied and may become
+    /// the stored object).
+    /// </summary>
+    public JsonObject Create(ResourceType type, string ns, JsonObject body, WriteContext ctx, bool bodyIsPrivate = false)
     {
         CheckKind(type, body);
         ValidateFields(type, body, ctx, isPatch: false);
         var meta = KindRules.Meta(body);
         AlignNamespace(type, ns, meta);
-        var obj = body.DeepClone().AsObject();
+        var obj = bodyIsPrivate ? body : body.DeepClone().AsObject();
         string? generateName = null;
         if (string.IsNullOrEmpty(KindRules.Name(obj)))
         {

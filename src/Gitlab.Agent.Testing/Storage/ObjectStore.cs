@@ -12,6 +12,9 @@ internal sealed class ObjectStore
 {
     private readonly Dictionary<string, SortedDictionary<string, StoredObject>> _data = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredObject> _byUid = new(StringComparer.Ordinal);
+
+    /// <summary>The same objects per (storage key, namespace), same keys and order: namespaced lists do not scan other namespaces.</summary>
+    private readonly Dictionary<(string StorageKey, string Namespace), SortedDictionary<string, StoredObject>> _byNamespace = new();
     private readonly WatchEvent?[] _history;
     private readonly Dictionary<string, List<Watcher>> _watchers = new(StringComparer.Ordinal);
     private readonly List<Watcher> _allWatchers = [];
@@ -67,16 +70,13 @@ internal sealed class ObjectStore
     {
         lock (Sync)
         {
-            if (!_data.TryGetValue(storageKey, out var bucket))
+            SortedDictionary<string, StoredObject>? bucket;
+            if (!string.IsNullOrEmpty(ns) ? !_byNamespace.TryGetValue((storageKey, ns), out bucket) : !_data.TryGetValue(storageKey, out bucket))
             {
                 return ([], _rv);
             }
 
             IEnumerable<StoredObject> items = bucket.Values;
-            if (!string.IsNullOrEmpty(ns))
-            {
-                items = items.Where(o => o.Namespace == ns);
-            }
 
             if (startAfter is not null)
             {
@@ -117,6 +117,7 @@ internal sealed class ObjectStore
         }
 
         bucket[Key(stored.Namespace, stored.Name)] = stored;
+        IndexByNamespace(stored);
         if (previous is not null && previous.Uid != stored.Uid)
         {
             _byUid.Remove(previous.Uid);
@@ -136,6 +137,15 @@ internal sealed class ObjectStore
         if (_data.TryGetValue(current.StorageKey, out var bucket))
         {
             bucket.Remove(Key(current.Namespace, current.Name));
+        }
+
+        if (_byNamespace.TryGetValue((current.StorageKey, current.Namespace), out var nsBucket))
+        {
+            nsBucket.Remove(Key(current.Namespace, current.Name));
+            if (nsBucket.Count == 0)
+            {
+                _byNamespace.Remove((current.StorageKey, current.Namespace));
+            }
         }
 
         _byUid.Remove(current.Uid);
@@ -159,12 +169,24 @@ internal sealed class ObjectStore
                 }
 
                 bucket[Key(stored.Namespace, stored.Name)] = stored;
+                IndexByNamespace(stored);
                 _byUid[stored.Uid] = stored;
             }
 
             _rv = Math.Max(_rv, rv);
             _compactedRv = _rv;
         }
+    }
+
+    private void IndexByNamespace(StoredObject stored)
+    {
+        if (!_byNamespace.TryGetValue((stored.StorageKey, stored.Namespace), out var nsBucket))
+        {
+            nsBucket = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
+            _byNamespace[(stored.StorageKey, stored.Namespace)] = nsBucket;
+        }
+
+        nsBucket[Key(stored.Namespace, stored.Name)] = stored;
     }
 
     private void Publish(WatchEvent evt)
