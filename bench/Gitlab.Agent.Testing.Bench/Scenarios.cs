@@ -13,6 +13,9 @@ internal static class Scenarios
 {
     private static int _namespaceCounter;
 
+    /// <summary>Whether the HTTPS clients speak HTTP/2 (kubectl's protocol) instead of HTTP/1.1 (KubernetesClient's).</summary>
+    public static bool Http2 { get; set; }
+
     private static ApiServerCore Core(KubernetesApiServer cluster) =>
         (ApiServerCore)typeof(KubernetesApiServer).GetField("_core", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(cluster)!;
 
@@ -99,6 +102,13 @@ internal static class Scenarios
             },
         };
         var http = new HttpClient(handler) { BaseAddress = cluster.BaseAddress };
+        if (Http2)
+        {
+            // As kubectl talks: one TLS connection, requests multiplexed as HTTP/2 streams.
+            http.DefaultRequestVersion = System.Net.HttpVersion.Version20;
+            http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.AdminToken);
         return http;
     }

@@ -159,7 +159,25 @@ internal static class SemanticsBridge
         Semantics.FieldManager.RecordUpdateInPlace(oldObject, newObject, manager, type.MergeSchema, now, type.ApiVersion, subresource);
 
     /// <summary>The field manager the apiserver derives from a User-Agent.</summary>
-    public static string DefaultManager(string? userAgent) => Semantics.FieldManager.DefaultManagerFromUserAgent(userAgent);
+    public static string DefaultManager(string? userAgent)
+    {
+        // Clients send the same few User-Agents on every request: remember what they map to.
+        var key = userAgent ?? string.Empty;
+        if (ManagerByUserAgent.TryGetValue(key, out var manager))
+        {
+            return manager;
+        }
+
+        manager = Semantics.FieldManager.DefaultManagerFromUserAgent(userAgent);
+        if (ManagerByUserAgent.Count < 1024)
+        {
+            ManagerByUserAgent.TryAdd(key, manager);
+        }
+
+        return manager;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> ManagerByUserAgent = new(StringComparer.Ordinal);
 
     public static bool IsProtobufEnvelope(ReadOnlySpan<byte> body) => Semantics.KubeProtobuf.IsEnvelope(body);
 
