@@ -6,7 +6,9 @@ namespace Gitlab.Agent.Testing.Bench;
 /// <param name="PerSecond">Operations per second of wall-clock time.</param>
 /// <param name="CpuMicrosPerOp">Process CPU time (all threads: clients, server, GC) per operation, in microseconds.</param>
 /// <param name="AllocatedKbPerOp">Managed memory allocated (all threads) per operation, in KiB: deterministic, unlike times.</param>
-internal readonly record struct Rate(double PerSecond, double CpuMicrosPerOp, double AllocatedKbPerOp);
+/// <param name="Count">Number of operations measured.</param>
+/// <param name="GcPausePercent">Share of the wall-clock time the process spent paused for garbage collection.</param>
+internal readonly record struct Rate(double PerSecond, double CpuMicrosPerOp, double AllocatedKbPerOp, int Count = 0, double GcPausePercent = 0);
 
 /// <summary>Wall-clock and process CPU time of one measured run.</summary>
 internal sealed class Meter
@@ -14,6 +16,7 @@ internal sealed class Meter
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly TimeSpan _cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
     private readonly long _allocatedStart = GC.GetTotalAllocatedBytes();
+    private readonly TimeSpan _pauseStart = GC.GetTotalPauseDuration();
 
     public TimeSpan Elapsed => _wall.Elapsed;
 
@@ -24,6 +27,8 @@ internal sealed class Meter
         var wall = _wall.Elapsed.TotalSeconds;
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuStart).TotalMicroseconds;
         var allocated = GC.GetTotalAllocatedBytes() - _allocatedStart;
-        return count == 0 ? new Rate(0, 0, 0) : new Rate(count / wall, cpu / count, allocated / 1024.0 / count);
+        var pausedPercent = (GC.GetTotalPauseDuration() - _pauseStart).TotalSeconds / wall * 100;
+
+        return count == 0 ? new Rate(0, 0, 0) : new Rate(count / wall, cpu / count, allocated / 1024.0 / count, count, pausedPercent);
     }
 }

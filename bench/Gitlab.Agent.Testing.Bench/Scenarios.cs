@@ -83,9 +83,11 @@ internal static class Scenarios
         return sw.Stop(count);
     }
 
-    private static HttpClient Client(KubernetesApiServer cluster)
+    private static HttpClient Client(KubernetesApiServer cluster) => Client(cluster.BaseAddress, cluster.CaCertificate, cluster.AdminToken, Http2);
+
+    /// <summary>An HTTPS client that trusts <paramref name="ca"/> and sends <paramref name="token"/>.</summary>
+    public static HttpClient Client(Uri baseAddress, X509Certificate2 ca, string token, bool http2)
     {
-        var ca = cluster.CaCertificate;
         var handler = new SocketsHttpHandler
         {
             MaxConnectionsPerServer = 64,
@@ -101,23 +103,65 @@ internal static class Scenarios
                 },
             },
         };
-        var http = new HttpClient(handler) { BaseAddress = cluster.BaseAddress };
-        if (Http2)
+        var http = new HttpClient(handler) { BaseAddress = baseAddress };
+        if (http2)
         {
             // As kubectl talks: one TLS connection, requests multiplexed as HTTP/2 streams.
             http.DefaultRequestVersion = System.Net.HttpVersion.Version20;
             http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
 
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", cluster.AdminToken);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
     }
+
+    /// <summary>One ConfigMap create (POST) per call, named after the sequence number.</summary>
+    public static Func<int, int, Task> CreateOperation(HttpClient http, string ns) => async (_, i) =>
+    {
+        using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}"},"data":{"k":"v"}}""", Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync($"/api/v1/namespaces/{ns}/configmaps", content);
+        if ((int)response.StatusCode != 201)
+        {
+            throw new InvalidOperationException($"create answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    };
+
+    /// <summary>
+    /// One ConfigMap update (unconditional PUT, as a controller without resourceVersion would) per call: each client
+    /// replaces its own ConfigMap <c>cm-{worker}</c> with a new value.
+    /// </summary>
+    public static Func<int, int, Task> UpdateOperation(HttpClient http, string ns) => async (w, i) =>
+    {
+        using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{w}}}"},"data":{"k":"v{{{i}}}"}}""", Encoding.UTF8, "application/json");
+        using var response = await http.PutAsync($"/api/v1/namespaces/{ns}/configmaps/cm-{w}", content);
+        if ((int)response.StatusCode != 200)
+        {
+            throw new InvalidOperationException($"update answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+    };
+
+    /// <summary>A new namespace with the ConfigMaps <c>cm-0</c>… that <see cref="UpdateOperation"/> replaces.</summary>
+    public static string NamespaceForUpdates(KubernetesApiServer cluster, int concurrency)
+    {
+        var ns = NewNamespace(cluster);
+        var core = Core(cluster);
+        var type = core.Registry.FindByStorageKey("/configmaps")!;
+        for (var w = 0; w < concurrency; w++)
+        {
+            core.Writer.Create(type, ns, ConfigMap("cm-" + w, "v"), WriteContext.ForController("bench"));
+        }
+
+        return ns;
+    }
+
+    /// <summary>A new, empty namespace.</summary>
+    public static string Namespace(KubernetesApiServer cluster) => NewNamespace(cluster);
 
     private static Task<Rate> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, Task> operation) =>
         RunConcurrentAsync(duration, concurrency, (_, i) => operation(i));
 
     /// <summary>Runs <paramref name="concurrency"/> clients back to back; the operation gets the worker index and a global sequence number.</summary>
-    private static async Task<Rate> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, int, Task> operation)
+    public static async Task<Rate> RunConcurrentAsync(TimeSpan duration, int concurrency, Func<int, int, Task> operation)
     {
         var count = 0;
         var sw = Meter.Start();
@@ -137,39 +181,15 @@ internal static class Scenarios
         using var http = Client(cluster);
         var ns = NewNamespace(cluster);
         await WarmUpAsync(http, ns);
-        return await RunConcurrentAsync(duration, concurrency, async i =>
-        {
-            using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i}}}"},"data":{"k":"v"}}""", Encoding.UTF8, "application/json");
-            using var response = await http.PostAsync($"/api/v1/namespaces/{ns}/configmaps", content);
-            if ((int)response.StatusCode != 201)
-            {
-                throw new InvalidOperationException($"create answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-        });
+        return await RunConcurrentAsync(duration, concurrency, CreateOperation(http, ns));
     }
 
     public static async Task<Rate> HttpUpdatesAsync(KubernetesApiServer cluster, TimeSpan duration, int concurrency)
     {
         using var http = Client(cluster);
-        var ns = NewNamespace(cluster);
+        var ns = NamespaceForUpdates(cluster, concurrency);
         await WarmUpAsync(http, ns);
-        var core = Core(cluster);
-        var type = core.Registry.FindByStorageKey("/configmaps")!;
-        for (var w = 0; w < concurrency; w++)
-        {
-            core.Writer.Create(type, ns, ConfigMap("cm-" + w, "v"), WriteContext.ForController("bench"));
-        }
-
-        // Each client replaces its own ConfigMap (unconditional PUT, as a controller without resourceVersion would).
-        return await RunConcurrentAsync(duration, concurrency, async (w, i) =>
-        {
-            using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{w}}}"},"data":{"k":"v{{{i}}}"}}""", Encoding.UTF8, "application/json");
-            using var response = await http.PutAsync($"/api/v1/namespaces/{ns}/configmaps/cm-{w}", content);
-            if ((int)response.StatusCode != 200)
-            {
-                throw new InvalidOperationException($"update answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            }
-        });
+        return await RunConcurrentAsync(duration, concurrency, UpdateOperation(http, ns));
     }
 
     /// <summary>The 1/5/15-minute load average of the machine (Linux), or "n/a".</summary>
@@ -263,7 +283,7 @@ internal static class Scenarios
         return (Interlocked.Read(ref delivered) / elapsed, writes);
     }
 
-    private static async Task WarmUpAsync(HttpClient http, string ns)
+    public static async Task WarmUpAsync(HttpClient http, string ns)
     {
         for (var i = 0; i < 50; i++)
         {

@@ -674,7 +674,7 @@ internal sealed partial class ApiHandler
             return;
         }
 
-        if (ctx.Committed is { } stored && ReferenceEquals(stored.Object, obj))
+        if (ctx.Committed is { } stored && ReferenceEquals(ctx.CommittedObject, obj))
         {
             // The frozen stored instance: its JSON was serialized once at commit.
             await WriteJsonBytesAsync(http, code, stored.Json);

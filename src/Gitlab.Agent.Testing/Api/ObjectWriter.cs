@@ -218,6 +218,7 @@ internal sealed class ObjectWriter
     private JsonObject PrepareUpdate(ResourceType type, StoredObject current, JsonObject proposed, string? subresource, WriteContext ctx, bool recordManager)
     {
         var old = current.Object;
+        ctx.Parsed = new ParsedSnapshot(current, old); // only read from here on
         var oldMeta = (JsonObject)old["metadata"]!;
         JsonObject result;
         if (subresource == "status")
@@ -578,7 +579,9 @@ internal sealed class ObjectWriter
         if (current is not null)
         {
             // Only managedFields timestamps moved? Keep the old ones (apiserver IgnoreManagedFieldsTimestampsTransformer).
-            var oldManaged = current.Object["metadata"]?["managedFields"];
+            var currentObject = ctx.Parsed is { } parsed && ReferenceEquals(parsed.Stored, current) ? parsed.Tree : current.Object;
+            ctx.Parsed = null;
+            var oldManaged = currentObject["metadata"]?["managedFields"];
             if (oldManaged is not null && meta["managedFields"] is JsonNode newManaged
                 && EqualWithoutTimes(oldManaged, newManaged))
             {
@@ -586,10 +589,10 @@ internal sealed class ObjectWriter
             }
 
             meta["resourceVersion"] = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-            if (JsonNode.DeepEquals(current.Object, proposed))
+            if (JsonNode.DeepEquals(currentObject, proposed))
             {
                 stored = current;
-                return Frozen(current, type, ctx);
+                return Frozen(current, currentObject, type, ctx);
             }
         }
 
@@ -614,19 +617,21 @@ internal sealed class ObjectWriter
         }
 
         stored = _store.Put(type, proposed, current);
-        return Frozen(stored, type, ctx);
+        return Frozen(stored, proposed, type, ctx);
     }
 
     /// <summary>
-    /// The committed object as the client's version shows it. Read-only: it may be the stored instance, which is then
-    /// remembered in <see cref="WriteContext.Committed"/> so the response reuses its serialized form.
+    /// The committed object as the client's version shows it. <paramref name="obj"/> is the tree
+    /// <paramref name="stored"/> was serialized from (or parsed from it); when the client's version is the stored one it
+    /// is returned and remembered in <see cref="WriteContext.CommittedObject"/>, so the response reuses the stored bytes.
     /// </summary>
-    private static JsonObject Frozen(StoredObject stored, ResourceType type, WriteContext ctx)
+    private static JsonObject Frozen(StoredObject stored, JsonObject obj, ResourceType type, WriteContext ctx)
     {
         if (stored.Type.Version == type.Version)
         {
             ctx.Committed = stored;
-            return stored.Object;
+            ctx.CommittedObject = obj;
+            return obj;
         }
 
         return ForVersion(stored.Clone(), type);

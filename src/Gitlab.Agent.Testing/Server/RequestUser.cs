@@ -30,10 +30,22 @@ internal sealed class WriteContext
     public List<string> Warnings { get; } = [];
 
     /// <summary>
-    /// The stored object the write's result came from, when the result is that object's frozen instance (its
-    /// <see cref="Storage.StoredObject.Json"/> is then the response body, serialized once at commit).
+    /// The current object a write just parsed to compute its proposal, so the commit that follows compares against
+    /// the same tree instead of parsing it again (used only while it is still the snapshot being committed over).
     /// </summary>
+    internal ParsedSnapshot? Parsed { get; set; }
+
+    /// <summary>The stored object the write's result <see cref="CommittedObject"/> came from.</summary>
     public Storage.StoredObject? Committed { get; set; }
+
+    /// <summary>
+    /// The tree <see cref="Committed"/> was serialized from, as the writer returned it: a response for exactly this
+    /// instance is <see cref="Storage.StoredObject.Json"/>, serialized once at commit.
+    /// </summary>
+    public System.Text.Json.Nodes.JsonObject? CommittedObject { get; set; }
 
     public static WriteContext ForController(string manager) => new() { User = RequestUser.System, FieldManager = manager, FieldManagerGiven = true, FieldValidation = "Ignore" };
 }
+
+/// <summary>A stored object and a read-only tree parsed from it.</summary>
+internal sealed record ParsedSnapshot(Storage.StoredObject Stored, System.Text.Json.Nodes.JsonObject Tree);

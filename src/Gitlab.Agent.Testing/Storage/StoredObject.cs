@@ -6,15 +6,17 @@ using Gitlab.Agent.Testing.Registry;
 namespace Gitlab.Agent.Testing.Storage;
 
 /// <summary>
-/// One committed object. Immutable: <see cref="Json"/> is the serialized object; <see cref="Object"/> is fully
-/// materialized and never mutated, so it may be read concurrently (never write to it; use <see cref="Clone"/>).
+/// One committed object. Immutable: <see cref="Json"/> is the serialized object, plus the few fields lists, selectors
+/// and controllers look at. No JSON tree is kept: the store (and its watch history) retains a handful of objects per
+/// version instead of one per JSON node, which keeps garbage collection cheap at thousands of writes per second.
 /// </summary>
 internal sealed class StoredObject
 {
+    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>(StringComparer.Ordinal);
+
     private StoredObject(ResourceType type, JsonObject obj, byte[] json, long rv)
     {
         Type = type;
-        Object = obj;
         Json = json;
         ResourceVersion = rv;
         var meta = obj["metadata"] as JsonObject;
@@ -34,7 +36,8 @@ internal sealed class StoredObject
 
     public string StorageKey => Type.StorageKey;
 
-    public JsonObject Object { get; }
+    /// <summary>The object, parsed from <see cref="Json"/> on each call (a private copy, like <see cref="Clone"/>).</summary>
+    public JsonObject Object => Clone();
 
     public byte[] Json { get; }
 
@@ -65,36 +68,18 @@ internal sealed class StoredObject
         var meta = obj["metadata"] as JsonObject ?? new JsonObject();
         obj["metadata"] = meta;
         meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
-        // The caller hands over ownership of obj: it is frozen from here on. Materializing every lazily parsed node
-        // makes concurrent reads safe (writers read snapshots outside the store lock).
-        Materialize(obj);
+        // obj is only read here (serialized, indexed fields copied out); the store does not keep it.
         var json = JsonSerializer.SerializeToUtf8Bytes(obj, JsonOptions.Compact);
         return new StoredObject(type, obj, json, rv);
     }
 
-    private static void Materialize(JsonNode? node)
+    private static IReadOnlyDictionary<string, string> ReadStringMap(JsonNode? node)
     {
-        switch (node)
+        if (node is not JsonObject { Count: > 0 })
         {
-            case JsonObject o:
-                foreach (var (_, v) in o)
-                {
-                    Materialize(v);
-                }
-
-                break;
-            case JsonArray a:
-                foreach (var v in a)
-                {
-                    Materialize(v);
-                }
-
-                break;
+            return NoLabels;
         }
-    }
 
-    private static Dictionary<string, string> ReadStringMap(JsonNode? node)
-    {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (node is JsonObject map)
         {
