@@ -7,21 +7,10 @@ namespace Gitlab.Agent.Management.Tests.Install;
 /// <summary>The container images publish the sample hosts self-contained; this keeps them publishable the same way.</summary>
 public sealed class PublishTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gitlab.Agent.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root (Gitlab.Agent.Sdk.sln) not found above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<string> PublishAsync(string project, TempDirectory output)
     {
         var result = await ProcessRunner.RunAsync("dotnet",
-            ["publish", Path.Combine(RepositoryRoot(), project), "-c", "Release", "-r", "linux-x64", "--self-contained", "true", "-o", output.Path, "-v", "q", "-clp:ErrorsOnly", "-nologo"],
+            ["publish", Path.Combine(RepositoryPaths.Root(), project), "-c", "Release", "-r", "linux-x64", "--self-contained", "true", "-o", output.Path, "-v", "q", "-clp:ErrorsOnly", "-nologo"],
             timeout: TimeSpan.FromMinutes(15));
         Assert.True(result.ExitCode == 0, result.ToString());
         return output.Path;
@@ -52,7 +41,7 @@ public sealed class PublishTests
     [Fact]
     public void The_container_kas_configuration_is_valid()
     {
-        var configuration = KasConfigurationFile.Load(Path.Combine(RepositoryRoot(), "samples", "kas", "kas.container.yaml"));
+        var configuration = KasConfigurationFile.Load(Path.Combine(RepositoryPaths.Root(), "samples", "kas", "kas.container.yaml"));
 
         Assert.Equal("0.0.0.0:8150", configuration.Agent.Listen.Address);
         Assert.Equal("0.0.0.0:8153", configuration.Api.Listen.Address);
