@@ -51,6 +51,11 @@ public class AgentConfigurationErrorTests
             $"{F}:4:12: gitops.manifest_projects[0].prune: expected a boolean (true or false), got string \"yes\""
         },
         {
+            "apply_on_decode_error is a boolean",
+            Yml.Lines("gitops:", "  manifest_projects:", "  - id: a", "    apply_on_decode_error: \"true\""),
+            $"{F}:4:28: gitops.manifest_projects[0].apply_on_decode_error: expected a boolean (true or false), got string \"true\""
+        },
+        {
             "quoted true is a string",
             Yml.Lines("remote_development:", "  enabled: \"true\""),
             $"{F}:2:12: remote_development.enabled: expected a boolean (true or false), got string \"true\""
