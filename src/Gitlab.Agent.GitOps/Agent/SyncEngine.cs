@@ -461,6 +461,7 @@ internal sealed class SyncEngine(
         {
             claims.Retain(state.ProjectPath, seen.Keys.ToHashSet());
         }
+
         return planned;
     }
 
