@@ -82,7 +82,9 @@ public class GitOpsEndToEndTests
     {
         await using var env = await GitOpsEnvironment.StartAsync();
         await env.ConfigRepository.CommitAsync(Files(("a.yaml", SyncEngineTests.ConfigMap("a")), ("multi.yaml", SyncEngineTests.ConfigMap("in-broken-file"))));
-        await env.StartAgentAsync(SelfConfig + "    apply_on_decode_error: true\n");
+        // A failed sync is retried with backoff, and a retry would also correct drift: keep retries out of this test so
+        // that the drift below is corrected (and reported) by the drift watcher.
+        await env.StartAgentAsync(SelfConfig + "    apply_on_decode_error: true\n", o => (o.RetryInitialBackoff, o.RetryMaxBackoff) = (TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5)));
         await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "a") is not null
             && await env.GetAsync("v1", "ConfigMap", "default", "in-broken-file") is not null, "the first commit is applied");
 
