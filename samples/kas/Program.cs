@@ -31,8 +31,8 @@ return await KasCommandLine.InvokeAsync(args, async (configuration, cancellation
     builder.Services.AddKas(options => options.Configuration = configuration)
         .AddManagement()   // GraphQL /api/graphql, REST /api/v4/projects/:id/cluster_agents, UI /-/ui/ (docs/management.md)
         .AddGitOps()       // Gitops/GetObjectsToSynchronize + sync state (docs/gitops.md)
-        .AddCilium();      // cilium_alert handler, alert store and API (docs/cilium.md)
-    // Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel).
+        .AddCilium()       // cilium_alert handler, alert store and API (docs/cilium.md)
+        .AddTunnel();      // reverse tunnel + kubectl through KAS on agent.kubernetes_api, if configured (docs/tunnel.md)
 
     await using var app = builder.Build();
     app.MapKas();
