@@ -58,11 +58,7 @@ public sealed class KasHost : IAsyncDisposable
         builder.Services.AddKas(o => o.Configuration = configuration)
             .AddManagement()
             .AddGitOps(o => o.PollPeriod = TimeSpan.FromSeconds(10))
-            .AddTunnel(o =>
-            {
-                o.TokenDatabasePath = Path.Combine(options.StateDirectory, "proxy-tokens.db");
-                o.CertificateAuthorityFile = tls.CaFile;
-            });
+            .AddTunnel(o => o.CertificateAuthorityFile = tls.CaFile);
         var app = builder.Build();
         app.MapKas();
         await app.StartAsync(cancellationToken);

@@ -53,4 +53,60 @@ public static class ProcessRunner
 
         return new Result(process.ExitCode, await stdout, await stderr);
     }
+
+    /// <summary>
+    /// Starts a long-running process, waits until one of its stdout/stderr lines satisfies <paramref name="until"/>,
+    /// then kills it. Returns whether such a line came before the process exited or <paramref name="timeout"/> passed,
+    /// and everything it printed.
+    /// </summary>
+    public static async Task<(bool Seen, string Output)> RunUntilAsync(string fileName, IEnumerable<string> args, Func<string, bool> until,
+        TimeSpan timeout, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var arg in args)
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(object sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+                if (until(line))
+                {
+                    seen.TrySetResult();
+                }
+            }
+        }
+
+        using var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += OnLine;
+        process.ErrorDataReceived += OnLine;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await Task.WhenAny(seen.Task, process.WaitForExitAsync(), Task.Delay(timeout));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+
+        return (seen.Task.IsCompleted, string.Join('\n', output));
+    }
 }

@@ -47,6 +47,29 @@ public sealed class PublishTests
         Assert.StartsWith("kas version:", kasVersion.Stdout);
         Assert.True(File.Exists(Path.Combine(kasDir.Path, "libe_sqlite3.so")), "the SQLite native library is missing");
         Assert.NotEmpty(Directory.GetFiles(kasDir.Path, "libgit2-*.so"));
+
+        // The kas sample serves with the tunnel wired in: without agent.kubernetes_api the proxy is off, and it says so.
+        using var state = new TempDirectory("kas-serve");
+        await File.WriteAllTextAsync(state.Combine("kas.yaml"), """
+            agent:
+              listen:
+                address: 127.0.0.1:0
+            api:
+              listen:
+                address: 127.0.0.1:0
+            observability:
+              listen:
+                address: 127.0.0.1:0
+            """);
+        bool proxyDisabled = false, listening = false;
+        var (seen, output) = await ProcessRunner.RunUntilAsync(Path.Combine(kasDir.Path, "kas"), ["--configuration-file", state.Combine("kas.yaml")], line =>
+        {
+            proxyDisabled |= line.Contains("Kubernetes API proxy disabled", StringComparison.Ordinal);
+            listening |= line.Contains("Listening for api connections", StringComparison.Ordinal);
+            return proxyDisabled && listening;
+        }, TimeSpan.FromMinutes(1), workingDirectory: state.Path);
+        Assert.True(seen, "kas did not start serving with the proxy disabled:\n" + output);
+        Assert.True(File.Exists(state.Combine("data", "kas.db")), "the registry database was not created next to the configuration:\n" + output);
     }
 
     [Fact]
