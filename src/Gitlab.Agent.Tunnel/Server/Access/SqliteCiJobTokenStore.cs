@@ -6,14 +6,12 @@ using Microsoft.Data.Sqlite;
 namespace Gitlab.Agent.Tunnel.Server.Access;
 
 /// <summary>
-/// Default <see cref="ICiJobTokenService"/>: random tokens (<c>glcbt-…</c>) whose SHA-256 hashes are stored in SQLite
-/// with the job they stand for. <see cref="TunnelServerOptions.TokenDatabasePath"/> <c>:memory:</c> keeps them in
-/// memory only. (Personal access tokens live in KAS's user store, see <see cref="UserStorePersonalAccessTokens"/>.)
+/// Default <see cref="ICiJobTokenService"/>: random tokens (<c>glcbt-…</c>) whose SHA-256 hashes are stored in the
+/// SQLite table <c>ci_job_tokens</c> with the job they stand for (JSON), by default in the KAS registry database.
+/// <see cref="TunnelServerOptions.TokenDatabasePath"/> <c>:memory:</c> keeps them in memory only. (Personal access tokens live in KAS's user store, see <see cref="UserStorePersonalAccessTokens"/>.)
 /// </summary>
 internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
 {
-    // The table once also held personal access tokens; the kind column keeps existing database files readable.
-    private const string CiJobKind = "ci_job";
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly string _connectionString;
@@ -58,14 +56,13 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO proxy_tokens (kind, token_hash, name, subject, created_at, expires_at)
-            VALUES ($kind, $hash, $name, $subject, $created, $expires);
+            INSERT INTO ci_job_tokens (token_hash, job_id, job, created_at, expires_at)
+            VALUES ($hash, $job_id, $job, $created, $expires);
             SELECT last_insert_rowid();
             """;
-        command.Parameters.AddWithValue("$kind", CiJobKind);
         command.Parameters.AddWithValue("$hash", Hash(token));
-        command.Parameters.AddWithValue("$name", $"job {job.JobId}");
-        command.Parameters.AddWithValue("$subject", JsonSerializer.Serialize(job, s_json));
+        command.Parameters.AddWithValue("$job_id", job.JobId);
+        command.Parameters.AddWithValue("$job", JsonSerializer.Serialize(job, s_json));
         command.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$expires", expires.ToUnixTimeMilliseconds());
         var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
@@ -82,10 +79,9 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT subject FROM proxy_tokens
-            WHERE kind = $kind AND token_hash = $hash AND revoked_at IS NULL AND expires_at > $now
+            SELECT job FROM ci_job_tokens
+            WHERE token_hash = $hash AND revoked_at IS NULL AND expires_at > $now
             """;
-        command.Parameters.AddWithValue("$kind", CiJobKind);
         command.Parameters.AddWithValue("$hash", Hash(token));
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json
@@ -97,8 +93,7 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE proxy_tokens SET revoked_at = $now WHERE kind = $kind AND token_hash = $hash AND revoked_at IS NULL";
-        command.Parameters.AddWithValue("$kind", CiJobKind);
+        command.CommandText = "UPDATE ci_job_tokens SET revoked_at = $now WHERE token_hash = $hash AND revoked_at IS NULL";
         command.Parameters.AddWithValue("$hash", Hash(token));
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
@@ -124,12 +119,11 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
                     await using var command = connection.CreateCommand();
                     command.CommandText = """
                         PRAGMA journal_mode = WAL;
-                        CREATE TABLE IF NOT EXISTS proxy_tokens (
+                        CREATE TABLE IF NOT EXISTS ci_job_tokens (
                             id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            kind TEXT NOT NULL,
                             token_hash TEXT NOT NULL UNIQUE,
-                            name TEXT NOT NULL,
-                            subject TEXT NOT NULL,
+                            job_id INTEGER NOT NULL,
+                            job TEXT NOT NULL,
                             created_at INTEGER NOT NULL,
                             expires_at INTEGER NOT NULL,
                             revoked_at INTEGER
