@@ -5,7 +5,7 @@
 //   kas tokens create --agent-id 1 --name t1                       create a token (printed once)
 //   kas agents list | kas tokens list --agent-id 1 | kas tokens revoke --token-id 1
 //   kas users create --username alice; kas users add-member --username alice --group group --role maintainer
-//   kas tokens create-personal --username alice --scopes api,k8s_proxy   personal access token for the API and UI
+//   kas tokens create-personal --username alice --scopes api,k8s_proxy   personal access token for the API, UI and kubectl
 //
 // Configuration keys, listeners, push notifications and troubleshooting: docs/kas.md.
 using Gitlab.Agent.Kas;

@@ -15,7 +15,7 @@ public sealed class TokenServiceRegistrationTests
 
         Assert.Single(services, d => d.ServiceType == typeof(IUserStore));
         var personal = Assert.Single(services, d => d.ServiceType == typeof(IPersonalAccessTokenService));
-        Assert.Equal("UserStorePersonalAccessTokens", personal.ImplementationType?.Name);
+        Assert.Equal(typeof(UserStorePersonalAccessTokens), personal.ImplementationType);
         Assert.Single(services, d => d.ServiceType == typeof(ICiJobTokenService));
     }
 
