@@ -36,6 +36,28 @@ public sealed class PublishTests
         Assert.StartsWith("kas version:", kasVersion.Stdout);
         Assert.True(File.Exists(Path.Combine(kasDir.Path, "libe_sqlite3.so")), "the SQLite native library is missing");
         Assert.NotEmpty(Directory.GetFiles(kasDir.Path, "libgit2-*.so"));
+
+        // The kas sample serves with the tunnel wired in: without agent.kubernetes_api the proxy is off, and it says so.
+        using var state = new TempDirectory("kas-serve");
+        await File.WriteAllTextAsync(state.Combine("kas.yaml"), """
+            agent:
+              listen:
+                address: 127.0.0.1:0
+            api:
+              listen:
+                address: 127.0.0.1:0
+            observability:
+              listen:
+                address: 127.0.0.1:0
+            """);
+        await using (var kas = HostProcess.Start(Path.Combine(kasDir.Path, "kas"), ["--configuration-file", state.Combine("kas.yaml")], state.Path))
+        {
+            await kas.WaitForLineAsync(l => l.Contains("Kubernetes API proxy disabled", StringComparison.Ordinal), "kas logs that the proxy is off");
+            await kas.WaitForLineAsync(l => l.Contains("Listening for api connections", StringComparison.Ordinal), "kas serves");
+            Assert.Equal(0, await kas.StopAsync());
+        }
+
+        Assert.True(File.Exists(state.Combine("data", "kas.db")), "the registry database was not created next to the configuration");
     }
 
     [Fact]
