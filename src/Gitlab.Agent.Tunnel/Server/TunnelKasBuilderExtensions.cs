@@ -50,6 +50,7 @@ public static class TunnelKasBuilderExtensions
         services.TryAddSingleton<IPersonalAccessTokenService, UserStorePersonalAccessTokens>();
         services.TryAddSingleton<IAgentConfigurationStore, RepositoryAgentConfigurationStore>();
         services.TryAddSingleton<ProxyAuthorizer>();
+        services.TryAddSingleton<CiJobTokenEndpoints>();
         services.TryAddSingleton<KubernetesApiProxy>();
         services.TryAddSingleton<ProxyPathPrefix>(sp => new ProxyPathPrefix(sp.GetRequiredService<IOptions<TunnelServerOptions>>(), sp.GetService<IOptions<KasOptions>>()));
         services.TryAddSingleton(sp =>

@@ -1,5 +1,6 @@
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
+using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Server.Proxy;
 using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -12,13 +13,15 @@ namespace Gitlab.Agent.Tunnel.Server;
 /// <summary>
 /// KAS half of the tunnel: <c>ReverseTunnel/Connect</c> on the agent listener, the Kubernetes API proxy on the
 /// <c>agent.kubernetes_api</c> listener, and kubeconfig downloads on the API listener
-/// (<c>GET /api/v4/job/kubeconfig</c> with <c>Job-Token</c>, <c>GET /api/v4/user/agents/{agentId}/kubeconfig</c> with <c>Private-Token</c>).
+/// (<c>GET /api/v4/job/kubeconfig</c> with <c>Job-Token</c>, <c>GET /api/v4/user/agents/{agentId}/kubeconfig</c> with <c>Private-Token</c>)
+/// and CI job tokens (<see cref="CiJobTokenEndpoints"/>).
 /// </summary>
 internal sealed class TunnelKasModule(
     KubernetesApiProxy proxy,
     KubeconfigService kubeconfigs,
     ProxyPathPrefix prefix,
     WebSocketTunnelEndPoint webSockets,
+    CiJobTokenEndpoints jobTokenEndpoints,
     IOptions<KasOptions> kasOptions) : IKasModule
 {
     public string Name => "kubernetes_api";
@@ -43,6 +46,7 @@ internal sealed class TunnelKasModule(
                 break;
             case KasListener.Api:
                 MapKubeconfig(endpoints);
+                jobTokenEndpoints.Map(endpoints);
                 break;
         }
     }
