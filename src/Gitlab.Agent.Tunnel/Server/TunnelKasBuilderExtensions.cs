@@ -61,12 +61,29 @@ public static class TunnelKasBuilderExtensions
                 sp.GetRequiredService<IPersonalAccessTokenService>(),
                 sp.GetRequiredService<IAgentConfigurationStore>(),
                 sp.GetRequiredService<IOptions<TunnelServerOptions>>(),
-                () => sp.GetService<IKasAddresses>()?.KubernetesApi is { } listener ? new Uri(listener.ToString().TrimEnd('/') + (prefix == "/" ? string.Empty : prefix.Value)) : null);
+                () => sp.GetService<IKasAddresses>()?.KubernetesApi is { } listener ? new Uri(listener.ToString().TrimEnd('/') + (prefix == "/" ? string.Empty : prefix.Value)) : null,
+                () => SelfSignedCertificatePem(sp.GetService<IOptions<KasOptions>>()?.Value.Configuration.Agent?.KubernetesApi?.Listen?.CertificateFile));
         });
         services.TryAddSingleton<TunnelKasModule>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKasModule, TunnelKasModule>(sp => sp.GetRequiredService<TunnelKasModule>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ProxyAvailabilityLog>());
         return builder;
+    }
+
+    /// <summary>
+    /// The proxy listener's certificate when it is self-signed (it is then its own CA and generated kubeconfigs must
+    /// carry it); <see langword="null"/> for a certificate issued by a CA, which clients already trust or get through
+    /// <see cref="TunnelServerOptions.CertificateAuthorityFile"/>.
+    /// </summary>
+    internal static string? SelfSignedCertificatePem(string? certificateFile)
+    {
+        if (string.IsNullOrEmpty(certificateFile) || !File.Exists(certificateFile))
+        {
+            return null;
+        }
+
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(certificateFile));
+        return certificate.SubjectName.RawData.AsSpan().SequenceEqual(certificate.IssuerName.RawData) ? certificate.ExportCertificatePem() : null;
     }
 
     /// <summary><c>registry.sqlite.path</c>, with the documented default when the configuration has none.</summary>
