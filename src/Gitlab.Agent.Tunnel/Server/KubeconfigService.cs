@@ -19,14 +19,17 @@ public sealed class KubeconfigService
     private readonly IAgentConfigurationStore _agents;
     private readonly IOptions<TunnelServerOptions> _options;
     private readonly Func<Uri?> _defaultUrl;
+    private readonly Func<string?> _defaultCertificateAuthority;
 
     internal KubeconfigService(
         ICiJobTokenService jobTokens,
         IPersonalAccessTokenService personalTokens,
         IAgentConfigurationStore agents,
         IOptions<TunnelServerOptions> options,
-        Func<Uri?> defaultUrl)
+        Func<Uri?> defaultUrl,
+        Func<string?>? defaultCertificateAuthority = null)
     {
+        _defaultCertificateAuthority = defaultCertificateAuthority ?? (() => null);
         _jobTokens = jobTokens;
         _personalTokens = personalTokens;
         _agents = agents;
@@ -76,13 +79,15 @@ public sealed class KubeconfigService
         return Render([new KubeContext($"{agent.ConfigProject.Path}:{agent.AgentName}", agentId, $"pat:{agentId}:{personalAccessToken}", null)]);
     }
 
+    /// <summary>The proxy URL written into kubeconfigs, or <see langword="null"/> when the proxy is disabled (no listener, no external URL).</summary>
+    internal Uri? ServerUrl => _options.Value.ExternalUrl ?? _defaultUrl();
+
     private string Render(IReadOnlyList<KubeContext> contexts)
     {
-        var server = _options.Value.ExternalUrl ?? _defaultUrl()
+        var server = ServerUrl
             ?? throw new InvalidOperationException("The Kubernetes API proxy URL is unknown: configure agent.kubernetes_api.listen or TunnelServerOptions.ExternalUrl.");
-        var ca = _options.Value.CertificateAuthorityFile is { Length: > 0 } file
-            ? Convert.ToBase64String(Encoding.UTF8.GetBytes(File.ReadAllText(file)))
-            : null;
+        var caPem = _options.Value.CertificateAuthorityFile is { Length: > 0 } file ? File.ReadAllText(file) : _defaultCertificateAuthority();
+        var ca = caPem is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem));
         var yaml = new StringBuilder();
         yaml.AppendLine("apiVersion: v1");
         yaml.AppendLine("kind: Config");

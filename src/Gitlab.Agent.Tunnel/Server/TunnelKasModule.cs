@@ -1,5 +1,6 @@
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
+using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Server.Proxy;
 using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.AspNetCore.Builder;
@@ -12,13 +13,15 @@ namespace Gitlab.Agent.Tunnel.Server;
 /// <summary>
 /// KAS half of the tunnel: <c>ReverseTunnel/Connect</c> on the agent listener, the Kubernetes API proxy on the
 /// <c>agent.kubernetes_api</c> listener, and kubeconfig downloads on the API listener
-/// (<c>GET /api/v4/job/kubeconfig</c> with <c>Job-Token</c>, <c>GET /api/v4/user/agents/{agentId}/kubeconfig</c> with <c>Private-Token</c>).
+/// (<c>GET /api/v4/job/kubeconfig</c> with <c>Job-Token</c>, <c>GET /api/v4/user/agents/{agentId}/kubeconfig</c> with <c>Private-Token</c>)
+/// and CI job tokens (<see cref="CiJobTokenEndpoints"/>).
 /// </summary>
 internal sealed class TunnelKasModule(
     KubernetesApiProxy proxy,
     KubeconfigService kubeconfigs,
     ProxyPathPrefix prefix,
     WebSocketTunnelEndPoint webSockets,
+    CiJobTokenEndpoints jobTokenEndpoints,
     IOptions<KasOptions> kasOptions) : IKasModule
 {
     public string Name => "kubernetes_api";
@@ -43,12 +46,17 @@ internal sealed class TunnelKasModule(
                 break;
             case KasListener.Api:
                 MapKubeconfig(endpoints);
+                jobTokenEndpoints.Map(endpoints);
                 break;
         }
     }
 
+    /// <summary>Whether the proxy was mapped on a listener (false when KAS has no <c>agent.kubernetes_api</c> listener).</summary>
+    internal bool ProxyMapped { get; private set; }
+
     internal void MapProxy(IEndpointRouteBuilder endpoints)
     {
+        ProxyMapped = true;
         var path = prefix.Value;
         RequestDelegate handler = context => proxy.HandleAsync(context, path);
         if (path == "/")
@@ -66,16 +74,39 @@ internal sealed class TunnelKasModule(
     {
         endpoints.MapGet("/api/v4/job/kubeconfig", async (HttpContext context) =>
         {
+            if (await RefuseWhenProxyDisabledAsync(context))
+            {
+                return;
+            }
+
             var token = context.Request.Headers["Job-Token"].ToString();
             var yaml = token.Length == 0 ? null : await kubeconfigs.CreateForCiJobAsync(token, context.RequestAborted);
             await WriteAsync(context, yaml, "a valid Job-Token header is required");
         });
         endpoints.MapGet("/api/v4/user/agents/{agentId:long}/kubeconfig", async (HttpContext context, long agentId) =>
         {
+            if (await RefuseWhenProxyDisabledAsync(context))
+            {
+                return;
+            }
+
             var token = context.Request.Headers["Private-Token"].ToString();
             var yaml = token.Length == 0 ? null : await kubeconfigs.CreateForUserAsync(token, agentId, context.RequestAborted);
-            await WriteAsync(context, yaml, "a valid Private-Token header for a user the agent is shared with (user_access) is required");
+            await WriteAsync(context, yaml, "a valid Private-Token header (personal access token with the k8s_proxy scope) for a user the agent is shared with (user_access) is required");
         });
+    }
+
+    /// <summary>Without a proxy URL there is nothing to point kubectl at: 503 instead of a kubeconfig.</summary>
+    private async Task<bool> RefuseWhenProxyDisabledAsync(HttpContext context)
+    {
+        if (kubeconfigs.ServerUrl is not null)
+        {
+            return false;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        await context.Response.WriteAsync("the Kubernetes API proxy is disabled: KAS has no agent.kubernetes_api listener and TunnelServerOptions.ExternalUrl is not set\n", context.RequestAborted);
+        return true;
     }
 
     private static async Task WriteAsync(HttpContext context, string? yaml, string error)

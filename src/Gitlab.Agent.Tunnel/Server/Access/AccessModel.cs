@@ -25,9 +25,12 @@ public enum GitlabRole
 public sealed record ProjectRef(long Id, string Path);
 
 /// <summary>A group: numeric id and full path (<c>group/sub</c>).</summary>
-/// <param name="Id">Group id.</param>
+/// <param name="Id">
+/// Group id, used in <c>ci_job</c> impersonation groups (<c>gitlab:group:&lt;id&gt;</c>); <see langword="null"/> when
+/// unknown (then those groups are left out; <c>ci_access.groups</c> still matches by path).
+/// </param>
 /// <param name="Path">Full path.</param>
-public sealed record GroupRef(long Id, string Path);
+public sealed record GroupRef(long? Id, string Path);
 
 /// <summary>The environment a CI job deploys to.</summary>
 /// <param name="Name">Environment name, matched against <c>ci_access.*.environments</c> (e.g. <c>review/feature-1</c>).</param>
@@ -57,10 +60,13 @@ public enum MembershipKind
 
 /// <summary>A user's role in a project or group.</summary>
 /// <param name="Kind">Project or group.</param>
-/// <param name="Id">Project or group id.</param>
+/// <param name="Id">
+/// Project or group id, used in <c>user</c> impersonation groups (<c>gitlab:project_role:&lt;id&gt;:&lt;role&gt;</c>);
+/// <see langword="null"/> when unknown (then no role groups are added for this membership).
+/// </param>
 /// <param name="Path">Full path.</param>
 /// <param name="Role">The user's role there.</param>
-public sealed record Membership(MembershipKind Kind, long Id, string Path, GitlabRole Role);
+public sealed record Membership(MembershipKind Kind, long? Id, string Path, GitlabRole Role);
 
 /// <summary>What a personal access token stands for.</summary>
 /// <param name="Id">User id.</param>

@@ -96,14 +96,14 @@ internal sealed class ProxyAuthorizer(ICiJobTokenService jobTokens, IPersonalAcc
             case CiAccessAsCF.AsOneofCase.CiJob:
                 var imp = new ImpersonationConfig { Username = $"gitlab:ci_job:{job.JobId}" };
                 imp.Groups.Add("gitlab:ci_job");
-                foreach (var group in job.Groups)
+                foreach (var group in job.Groups.Where(g => g.Id is not null))
                 {
                     imp.Groups.Add($"gitlab:group:{group.Id}");
                 }
 
                 if (job.Environment is { } env)
                 {
-                    foreach (var group in job.Groups)
+                    foreach (var group in job.Groups.Where(g => g.Id is not null))
                     {
                         imp.Groups.Add($"gitlab:group_env_tier:{group.Id}:{env.Tier}");
                     }
