@@ -190,13 +190,9 @@ internal sealed partial class BuiltinControllers : IAsyncDisposable
             return;
         }
 
-        string phase;
-        string? nodeName;
-        lock (_core.Store.Sync)
-        {
-            phase = pod.Object["status"]?["phase"]?.GetValue<string>() ?? string.Empty;
-            nodeName = pod.Object["spec"]?["nodeName"]?.GetValue<string>();
-        }
+        var podObject = pod.Object; // parsed from the stored JSON: a private copy, no lock needed
+        var phase = podObject["status"]?["phase"]?.GetValue<string>() ?? string.Empty;
+        var nodeName = podObject["spec"]?["nodeName"]?.GetValue<string>();
 
         if (nodeName is null)
         {
