@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Gitlab.Agent.Tunnel.Transport;
 
 /// <summary>
-/// With <c>agent.listen.websocket: true</c>: binds the Kestrel endpoint whose connections are the WebSockets accepted
+/// Raises Kestrel's HTTP/2 stream limit for the tunnel pool and, with <c>agent.listen.websocket: true</c>, binds the Kestrel endpoint whose connections are the WebSockets accepted
 /// on the agent listener (tagged as agent listener, HTTP/2 only), and the optional plain gRPC listener
 /// <c>agent.listen.grpc_address</c> (TLS when the agent listener has a certificate).
 /// </summary>
@@ -19,8 +19,15 @@ internal sealed class WebSocketAgentListenerSetup(IOptions<KasOptions> kasOption
     public void Configure(KestrelServerOptions options)
     {
         var kas = kasOptions.Value;
+        if (!kas.ConfigureKestrel)
+        {
+            return;
+        }
+
+        // One HTTP/2 connection per agent carries up to 500 tunnel streams (Kestrel's default cap is 100).
+        options.Limits.Http2.MaxStreamsPerConnection = Math.Max(options.Limits.Http2.MaxStreamsPerConnection, 1000);
         var listen = kas.Configuration.Agent?.Listen;
-        if (!kas.ConfigureKestrel || listen is not { Websocket: true })
+        if (listen is not { Websocket: true })
         {
             return;
         }
