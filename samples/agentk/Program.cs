@@ -22,8 +22,8 @@ builder.Logging.ClearProviders().AddAgentkJsonConsole();
 
 builder.Services.AddAgentk(cli.Apply)
     .AddGitOps()    // pull-based deployments from gitops.manifest_projects (docs/gitops.md)
-    .AddCilium();   // network-policy alerts from cilium.hubble_relay_address (docs/cilium.md)
-// Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel, docs/tunnel.md).
+    .AddCilium()    // network-policy alerts from cilium.hubble_relay_address (docs/cilium.md)
+    .AddTunnel();   // reverse tunnel: KAS proxies kubectl of CI jobs and users to this cluster (docs/tunnel.md)
 
 using var host = builder.Build();
 

@@ -5,7 +5,7 @@
 //   kas tokens create --agent-id 1 --name t1                       create a token (printed once)
 //   kas agents list | kas tokens list --agent-id 1 | kas tokens revoke --token-id 1
 //   kas users create --username alice; kas users add-member --username alice --group group --role maintainer
-//   kas tokens create-personal --username alice --scopes api,k8s_proxy   personal access token for the API and UI
+//   kas tokens create-personal --username alice --scopes api,k8s_proxy   personal access token for the API, UI and kubectl
 //
 // Configuration keys, listeners, push notifications and troubleshooting: docs/kas.md.
 using Gitlab.Agent.Kas;
@@ -31,8 +31,8 @@ return await KasCommandLine.InvokeAsync(args, async (configuration, cancellation
     builder.Services.AddKas(options => options.Configuration = configuration)
         .AddManagement()   // GraphQL /api/graphql, REST /api/v4/projects/:id/cluster_agents, UI /-/ui/ (docs/management.md)
         .AddGitOps()       // Gitops/GetObjectsToSynchronize + sync state (docs/gitops.md)
-        .AddCilium();      // cilium_alert handler, alert store and API (docs/cilium.md)
-    // Further feature packages plug in here, for example .AddTunnel() (Gitlab.Agent.Tunnel).
+        .AddCilium()       // cilium_alert handler, alert store and API (docs/cilium.md)
+        .AddTunnel();      // reverse tunnel + kubectl through KAS on agent.kubernetes_api, if configured (docs/tunnel.md)
 
     await using var app = builder.Build();
     app.MapKas();

@@ -1,7 +1,6 @@
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.Tunnel.Server;
-using Gitlab.Agent.Tunnel.Server.Access;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,16 +54,11 @@ public sealed class KasHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.StateDirectory });
         builder.Logging.ClearProviders().AddProvider(logs);
 
-        // One personal access token for the API, the UI and kubectl through KAS (registered before AddTunnel, which keeps it).
-        builder.Services.AddSingleton<IPersonalAccessTokenService, UserStoreProxyTokens>();
+        // One personal access token (KAS's user store) for the API, the UI and kubectl through KAS.
         builder.Services.AddKas(o => o.Configuration = configuration)
             .AddManagement()
             .AddGitOps(o => o.PollPeriod = TimeSpan.FromSeconds(10))
-            .AddTunnel(o =>
-            {
-                o.TokenDatabasePath = Path.Combine(options.StateDirectory, "proxy-tokens.db");
-                o.CertificateAuthorityFile = tls.CaFile;
-            });
+            .AddTunnel(o => o.CertificateAuthorityFile = tls.CaFile);
         var app = builder.Build();
         app.MapKas();
         await app.StartAsync(cancellationToken);

@@ -51,6 +51,16 @@ public class AgentConfigurationErrorTests
             $"{F}:4:12: gitops.manifest_projects[0].prune: expected a boolean (true or false), got string \"yes\""
         },
         {
+            "unknown key in a manifest project lists every key, our extensions included",
+            Yml.Lines("gitops:", "  manifest_projects:", "  - id: a", "    foo: 1"),
+            $"{F}:4:5: gitops.manifest_projects[0].foo: unknown field \"foo\", expected one of: id, resource_inclusions, resource_exclusions, default_namespace, paths, reconcile_timeout, dry_run_strategy, prune, prune_timeout, prune_propagation_policy, inventory_policy, ref, allow_empty_prune, apply_on_decode_error"
+        },
+        {
+            "apply_on_decode_error is a boolean",
+            Yml.Lines("gitops:", "  manifest_projects:", "  - id: a", "    apply_on_decode_error: \"true\""),
+            $"{F}:4:28: gitops.manifest_projects[0].apply_on_decode_error: expected a boolean (true or false), got string \"true\""
+        },
+        {
             "quoted true is a string",
             Yml.Lines("remote_development:", "  enabled: \"true\""),
             $"{F}:2:12: remote_development.enabled: expected a boolean (true or false), got string \"true\""

@@ -82,11 +82,15 @@ public class AgentConfigurationFileTests
         Assert.Equal(new Duration { Seconds = 1, Nanos = 500_000_000 }, p0.PruneTimeout);
         Assert.Equal("background", p0.PrunePropagationPolicy);
         Assert.Equal("adopt_if_no_inventory", p0.InventoryPolicy);
+        Assert.True(p0.AllowEmptyPrune);
+        Assert.True(p0.ApplyOnDecodeError);
         Assert.Equal("v1.2.3", p0.Ref.Tag);
         Assert.Equal(["**/*.yaml"], p0.Paths.Select(p => p.Glob));
         var p1 = file.Gitops.ManifestProjects[1];
         Assert.False(p1.HasId);
         Assert.Equal("main", p1.Ref.Branch);
+        Assert.False(p1.AllowEmptyPrune);
+        Assert.False(p1.ApplyOnDecodeError);
 
         Assert.Equal(log_level_enum.Debug, file.Observability.Logging.Level);
         Assert.True(file.Observability.Logging.HasGrpcLevel);
@@ -402,6 +406,8 @@ public class AgentConfigurationFileTests
             prune_timeout: 1.5s
             prune_propagation_policy: background
             inventory_policy: adopt_if_no_inventory
+            allow_empty_prune: true
+            apply_on_decode_error: true
             ref:
               tag: v1.2.3
           - ref:

@@ -48,6 +48,10 @@ internal static partial class GitOpsAgentLog
         Message = "Failed to decode GitOps objects of {ProjectId} at {CommitId}: {Location}: {Reason}; nothing is applied or pruned")]
     public static partial void DecodeFailed(ILogger logger, string projectId, string commitId, string location, string reason);
 
+    [LoggerMessage(EventId = 4117, EventName = "GitOpsDecodeFailedApplyingRest", Level = LogLevel.Error,
+        Message = "Failed to decode GitOps objects of {ProjectId} at {CommitId}: {Location}: {Reason}; apply_on_decode_error: the other files are applied, nothing is pruned")]
+    public static partial void DecodeFailedApplyingRest(ILogger logger, string projectId, string commitId, string location, string reason);
+
     [LoggerMessage(EventId = 4111, EventName = "GitOpsPruneSkipped", Level = LogLevel.Warning,
         Message = "Prune skipped for {ProjectId} at {CommitId}: {Reason}")]
     public static partial void PruneSkipped(ILogger logger, string projectId, string commitId, string reason);

@@ -51,6 +51,9 @@ internal sealed record ManifestProjectSettings
 
     public bool AllowEmptyPrune { get; init; }
 
+    /// <summary><c>apply_on_decode_error</c>: apply the files that decode when others do not (nothing is pruned then).</summary>
+    public bool ApplyOnDecodeError { get; init; }
+
     public TimeSpan PruneTimeout { get; init; } = TimeSpan.FromHours(1);
 
     public string PropagationPolicy { get; init; } = "Foreground";
@@ -129,6 +132,7 @@ internal sealed record ManifestProjectSettings
             DryRun = dryRun,
             Prune = cf.PruneOneofCase != ManifestProjectCF.PruneOneofOneofCase.Prune || cf.Prune,
             AllowEmptyPrune = cf.AllowEmptyPrune,
+            ApplyOnDecodeError = cf.ApplyOnDecodeError,
             PruneTimeout = Positive(cf.PruneTimeout, TimeSpan.FromHours(1), $"{where}.prune_timeout"),
             PropagationPolicy = propagation,
             InventoryPolicy = policy,

@@ -351,11 +351,17 @@ internal sealed class ManifestProjectWorker(
 
             if (results.Count > 0 && _lastOutcome is { } last)
             {
-                var merged = last.Objects.ToDictionary(o => o.ResourceKey, StringComparer.Ordinal);
+                // Entries without a resource key (files that did not decode) can repeat; keep every entry in order.
+                var repaired = new Dictionary<string, GitOpsObjectState>(StringComparer.Ordinal);
                 foreach (var result in results)
                 {
-                    merged[result.ResourceKey] = result with { Message = $"drift corrected: {result.Message}" };
+                    repaired[result.ResourceKey] = result with { Message = $"drift corrected: {result.Message}" };
                 }
+
+                var merged = last.Objects
+                    .Select(o => o.ResourceKey.Length > 0 && repaired.Remove(o.ResourceKey, out var r) ? r : o)
+                    .ToList();
+                merged.AddRange(repaired.Values);
 
                 await reporter.SendAsync(new GitOpsSyncState
                 {
@@ -364,7 +370,7 @@ internal sealed class ManifestProjectWorker(
                     Status = results.Any(r => r.Result == GitOpsObjectResult.Failed) ? GitOpsSyncStatus.Failed : last.Status,
                     Message = last.Message,
                     SyncedAt = timeProvider.GetUtcNow(),
-                    Objects = [.. merged.Values],
+                    Objects = merged,
                 }, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -8,8 +8,9 @@ namespace Gitlab.Agent.GitOps.Agent;
 /// <summary>
 /// Applies one commit of a manifest project: decode → plan (filters, scope, default namespace, claims) → CRDs and
 /// Namespaces (wait Established/Active) → inventory (union) → cluster-scoped → namespaced → prune (reverse order) →
-/// inventory (final). Objects already as desired are not written. Nothing is pruned when decoding or any apply failed,
-/// or when the commit selects no object at all (unless <c>allow_empty_prune</c>).
+/// inventory (final). Objects already as desired are not written. A file that does not decode stops the sync (nothing
+/// applied) unless <c>apply_on_decode_error</c>, which applies the other files. Nothing is pruned when decoding or any
+/// apply failed, or when the commit selects no object at all (unless <c>allow_empty_prune</c>).
 /// </summary>
 internal sealed class SyncEngine(
     KubernetesDynamicClient client,
@@ -38,17 +39,30 @@ internal sealed class SyncEngine(
         var outcome = new SyncOutcome { CommitId = batch.CommitId, DryRun = settings.DryRun != DryRunStrategy.None };
         GitOpsAgentLog.Synchronizing(logger, state.ProjectPath, batch.CommitId);
 
-        // 1. Decode: any error stops the whole project (nothing applied, nothing pruned).
+        // 1. Decode. By default any error stops the whole project (nothing applied, nothing pruned). With
+        // apply_on_decode_error the files that decode are applied, every file with an error is reported failed and
+        // none of its objects is applied; nothing is pruned (the broken files' objects are unknown).
         var manifests = new List<ManifestObject>();
         var errors = new List<ManifestError>();
+        var failedFiles = 0;
         foreach (var (source, data) in batch.Files)
         {
             var (objects, fileErrors) = ManifestDecoder.Decode(source, data);
-            manifests.AddRange(objects);
+            if (fileErrors.Count == 0)
+            {
+                manifests.AddRange(objects);
+                continue;
+            }
+
+            failedFiles++;
             errors.AddRange(fileErrors);
+            if (!settings.ApplyOnDecodeError)
+            {
+                manifests.AddRange(objects);
+            }
         }
 
-        if (errors.Count > 0)
+        if (errors.Count > 0 && !settings.ApplyOnDecodeError)
         {
             foreach (var error in errors)
             {
@@ -57,12 +71,28 @@ internal sealed class SyncEngine(
 
             outcome.Status = GitOpsSyncStatus.Failed;
             outcome.Message = $"{errors.Count} manifest document(s) could not be decoded, nothing was applied or pruned: " +
-                string.Join("; ", errors.Take(10).Select(e => e.ToString())) + (errors.Count > 10 ? "; …" : "");
+                string.Join("; ", errors.Take(10).Select(e => e.ToString())) + (errors.Count > 10 ? "; …" : "") +
+                " (set apply_on_decode_error: true to apply the other files)";
             return outcome;
         }
 
+        foreach (var error in errors)
+        {
+            var location = $"{error.Source}:{error.Line}";
+            GitOpsAgentLog.DecodeFailedApplyingRest(logger, state.ProjectPath, batch.CommitId, location, error.Message);
+            var fileResult = new GitOpsObjectState
+            {
+                ResourceKey = "",
+                Source = location,
+                Result = GitOpsObjectResult.Failed,
+                Message = $"{location}: {error.Message}; no object of {error.Source} was applied",
+            };
+            outcome.Objects.Add(fileResult);
+            LogResult(state.ProjectPath, fileResult);
+        }
+
         // 2. Plan.
-        var planned = await PlanAsync(state, manifests, outcome, cancellationToken).ConfigureAwait(false);
+        var planned = await PlanAsync(state, manifests, outcome, releaseClaims: failedFiles == 0, cancellationToken).ConfigureAwait(false);
         var plannedIds = planned.Where(p => p.Result is null).Select(p => p.Id).ToHashSet();
 
         // 3. Inventory as stored.
@@ -127,7 +157,7 @@ internal sealed class SyncEngine(
                         (p.Result.Result == GitOpsObjectResult.Failed && oldInventory.Contains(p.Id)))
             .Select(p => p.Id));
         var candidates = oldInventory.Where(id => !plannedIds.Contains(id) && !keep.Contains(id)).ToList();
-        var pruneMessage = await PruneAsync(state, batch.CommitId, planned, plannedIds, candidates, failures, keep, outcome, cancellationToken).ConfigureAwait(false);
+        var pruneMessage = await PruneAsync(state, batch.CommitId, planned, plannedIds, candidates, failures, failedFiles, keep, outcome, cancellationToken).ConfigureAwait(false);
 
         if (!outcome.DryRun)
         {
@@ -144,8 +174,14 @@ internal sealed class SyncEngine(
         }
 
         var skipped = planned.Count(p => p.Result!.Result == GitOpsObjectResult.Skipped && !outcome.DryRun);
-        outcome.Status = failures > 0 ? GitOpsSyncStatus.Failed : GitOpsSyncStatus.Syncing;
+        outcome.Status = failures > 0 || failedFiles > 0 ? GitOpsSyncStatus.Failed : GitOpsSyncStatus.Syncing;
         var messages = new List<string>();
+        if (failedFiles > 0)
+        {
+            messages.Add($"{failedFiles} manifest file(s) could not be decoded and were not applied (apply_on_decode_error): " +
+                string.Join("; ", errors.Take(10).Select(e => e.ToString())) + (errors.Count > 10 ? "; …" : ""));
+        }
+
         if (failures > 0)
         {
             messages.Add($"{failures} object(s) failed");
@@ -331,7 +367,7 @@ internal sealed class SyncEngine(
         }
     }
 
-    private async Task<List<PlannedObject>> PlanAsync(ProjectSyncState state, List<ManifestObject> manifests, SyncOutcome outcome, CancellationToken cancellationToken)
+    private async Task<List<PlannedObject>> PlanAsync(ProjectSyncState state, List<ManifestObject> manifests, SyncOutcome outcome, bool releaseClaims, CancellationToken cancellationToken)
     {
         var settings = state.Settings;
         var planned = new List<PlannedObject>();
@@ -419,8 +455,13 @@ internal sealed class SyncEngine(
             planned.Add(p);
         }
 
-        // Release claims of objects this project no longer declares.
-        claims.Retain(state.ProjectPath, seen.Keys.ToHashSet());
+        // Release claims of objects this project no longer declares (not when files failed to decode: their objects
+        // are unknown and may still be declared there).
+        if (releaseClaims)
+        {
+            claims.Retain(state.ProjectPath, seen.Keys.ToHashSet());
+        }
+
         return planned;
     }
 
@@ -613,6 +654,7 @@ internal sealed class SyncEngine(
         HashSet<ObjectId> plannedIds,
         List<ObjectId> candidates,
         int failures,
+        int failedFiles,
         HashSet<ObjectId> keep,
         SyncOutcome outcome,
         CancellationToken cancellationToken)
@@ -631,6 +673,10 @@ internal sealed class SyncEngine(
         if (!settings.Prune)
         {
             reason = $"prune is disabled; {managed.Count} object(s) that left the manifests stay in the cluster";
+        }
+        else if (failedFiles > 0)
+        {
+            reason = $"{failedFiles} manifest file(s) could not be decoded and their objects are unknown, so the {managed.Count} object(s) not in the decoded files were not pruned";
         }
         else if (failures > 0)
         {

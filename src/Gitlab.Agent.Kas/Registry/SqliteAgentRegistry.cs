@@ -3,7 +3,9 @@ using System.Data.Common;
 using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Kas.Repositories;
+using Gitlab.Agent.Kas.Storage;
 using Microsoft.Data.Sqlite;
+using static Gitlab.Agent.Kas.Storage.SqliteCommands;
 
 namespace Gitlab.Agent.Kas.Registry;
 
@@ -32,31 +34,17 @@ internal sealed class SqliteAgentRegistry : IAgentRegistry, IAgentAuthenticator,
 
     private readonly SqliteAgentRegistryOptions _options;
     private readonly TimeProvider _time;
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
     private readonly ConcurrentDictionary<string, CachedIdentity> _authCache = new(StringComparer.Ordinal);
 
     public SqliteAgentRegistry(SqliteAgentRegistryOptions options, TimeProvider timeProvider)
     {
         _options = options;
         _time = timeProvider;
-        var fullPath = System.IO.Path.GetFullPath(options.Path);
-        if (System.IO.Path.GetDirectoryName(fullPath) is { Length: > 0 } dir)
-        {
-            Directory.CreateDirectory(dir);
-        }
-
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        SqliteRegistrySchema.Migrate(_connectionString);
+        _database = SqliteRegistrySchema.Open(options.Path);
     }
 
-    public string DatabasePath => System.IO.Path.GetFullPath(_options.Path);
+    public string DatabasePath => _database.Path;
 
     // ---- projects ----
 
@@ -448,65 +436,9 @@ internal sealed class SqliteAgentRegistry : IAgentRegistry, IAgentAuthenticator,
         ExecuteAsync(connection, tx, "INSERT INTO activity_events (agent_id, kind, occurred_at, token_id, connection_id) VALUES ($a, $k, $t, $tok, $c)", cancellationToken,
             ("$a", agentId), ("$k", (int)kind), ("$t", at), ("$tok", tokenId), ("$c", connectionId));
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? NullableTime(DbDataReader r, int i) => r.IsDBNull(i) ? null : FromUnixMs(r.GetInt64(i));
-
-    private static string? NullableString(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        foreach (var (name, value) in parameters)
-        {
-            if (sql.Contains(name, StringComparison.Ordinal))
-            {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-            }
-        }
-
-        return command;
-    }
-
-    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        var result = await command.ExecuteScalarAsync(cancellationToken);
-        return result is DBNull ? null : result;
-    }
-
-    private static Task<List<T>> QueryAsync<T>(SqliteConnection connection, string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters) =>
-        QueryAsync(connection, null, sql, read, cancellationToken, parameters);
-
-    private static async Task<List<T>> QueryAsync<T>(SqliteConnection connection, SqliteTransaction? tx, string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(read(reader));
-        }
-
-        return list;
-    }
 
     private sealed record CachedIdentity(AgentIdentity Identity, DateTimeOffset ExpiresAt);
 }

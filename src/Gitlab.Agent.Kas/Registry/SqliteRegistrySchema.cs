@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using Gitlab.Agent.Kas.Storage;
 
 namespace Gitlab.Agent.Kas.Registry;
 
@@ -59,37 +59,6 @@ internal static class SqliteRegistrySchema
 
     public static int LatestVersion => Migrations.Length;
 
-    public static void Migrate(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        Execute(connection, null, "PRAGMA journal_mode = WAL;");
-        Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
-        using var tx = connection.BeginTransaction();
-        using var read = connection.CreateCommand();
-        read.Transaction = tx;
-        read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
-        var current = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        if (current > Migrations.Length)
-        {
-            throw new InvalidOperationException(
-                $"registry database '{connection.DataSource}' has schema version {current}, newer than this KAS supports ({Migrations.Length}); upgrade KAS");
-        }
-
-        for (var version = current + 1; version <= Migrations.Length; version++)
-        {
-            Execute(connection, tx, Migrations[version - 1]);
-            Execute(connection, tx, $"INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})");
-        }
-
-        tx.Commit();
-    }
-
-    private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    /// <summary>Opens and migrates the tables in the database file at <paramref name="path"/>.</summary>
+    public static SqliteDatabase Open(string path) => new(path, "schema_migrations", Migrations, "registry database");
 }

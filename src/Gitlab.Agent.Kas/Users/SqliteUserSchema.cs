@@ -1,5 +1,4 @@
-using System.Globalization;
-using Microsoft.Data.Sqlite;
+using Gitlab.Agent.Kas.Storage;
 
 namespace Gitlab.Agent.Kas.Users;
 
@@ -40,38 +39,6 @@ internal static class SqliteUserSchema
 
     public static int LatestVersion => Migrations.Length;
 
-    public static void Migrate(string connectionString)
-    {
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        Execute(connection, null, "PRAGMA journal_mode = WAL;");
-        Execute(connection, null, "CREATE TABLE IF NOT EXISTS user_schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);");
-        using var tx = connection.BeginTransaction();
-        using var read = connection.CreateCommand();
-        read.Transaction = tx;
-        read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM user_schema_migrations";
-        var current = Convert.ToInt32(read.ExecuteScalar(), CultureInfo.InvariantCulture);
-        if (current > Migrations.Length)
-        {
-            throw new InvalidOperationException(
-                $"registry database '{connection.DataSource}' has user schema version {current}, newer than this KAS supports ({Migrations.Length}); upgrade KAS");
-        }
-
-        for (var version = current + 1; version <= Migrations.Length; version++)
-        {
-            Execute(connection, tx, Migrations[version - 1]);
-            Execute(connection, tx, string.Create(CultureInfo.InvariantCulture,
-                $"INSERT INTO user_schema_migrations (version, applied_at) VALUES ({version}, {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()})"));
-        }
-
-        tx.Commit();
-    }
-
-    private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = tx;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    /// <summary>Opens and migrates the tables in the database file at <paramref name="path"/>.</summary>
+    public static SqliteDatabase Open(string path) => new(path, "user_schema_migrations", Migrations, "user tables of the registry database");
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using Gitlab.Agent.Kas.Storage;
 using Microsoft.Data.Sqlite;
+using static Gitlab.Agent.Kas.Storage.SqliteCommands;
 
 namespace Gitlab.Agent.Kas.Users;
 
@@ -25,28 +27,14 @@ internal sealed class SqliteUserStore : IUserStore
 
     private readonly SqliteUserStoreOptions _options;
     private readonly TimeProvider _time;
-    private readonly string _connectionString;
+    private readonly SqliteDatabase _database;
     private readonly ConcurrentDictionary<string, CachedUser> _authCache = new(StringComparer.Ordinal);
 
     public SqliteUserStore(SqliteUserStoreOptions options, TimeProvider timeProvider)
     {
         _options = options;
         _time = timeProvider;
-        var fullPath = System.IO.Path.GetFullPath(options.Path);
-        if (System.IO.Path.GetDirectoryName(fullPath) is { Length: > 0 } dir)
-        {
-            Directory.CreateDirectory(dir);
-        }
-
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            Pooling = true,
-            DefaultTimeout = 30,
-        }.ToString();
-        SqliteUserSchema.Migrate(_connectionString);
+        _database = SqliteUserSchema.Open(options.Path);
     }
 
     // ---- users ----
@@ -283,57 +271,9 @@ internal sealed class SqliteUserStore : IUserStore
         return rows.Count == 0 ? throw new UserStoreException(UserStoreErrorKind.NotFound, $"user '{username}' does not exist") : rows[0];
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? NullableTime(DbDataReader r, int i) => r.IsDBNull(i) ? null : FromUnixMs(r.GetInt64(i));
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = tx;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return command;
-    }
-
-    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        var result = await command.ExecuteScalarAsync(cancellationToken);
-        return result is DBNull ? null : result;
-    }
-
-    private static async Task<List<T>> QueryAsync<T>(SqliteConnection connection, SqliteTransaction? tx, string sql, Func<SqliteDataReader, T> read, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, tx, sql, parameters);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var list = new List<T>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            list.Add(read(reader));
-        }
-
-        return list;
-    }
 
     private sealed record CachedUser(AuthenticatedUser User, DateTimeOffset CacheUntil);
 }

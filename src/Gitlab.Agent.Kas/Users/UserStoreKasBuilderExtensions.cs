@@ -15,6 +15,7 @@ public static class UserStoreKasBuilderExtensions
     public static IKasBuilder AddUserStore(this IKasBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<KasRuntimeSettings>();
         builder.Services.TryAddSingleton<IUserStore>(sp => new SqliteUserStore(
             new SqliteUserStoreOptions(sp.GetRequiredService<KasRuntimeSettings>().RegistryPath),
             sp.GetService<TimeProvider>() ?? TimeProvider.System));

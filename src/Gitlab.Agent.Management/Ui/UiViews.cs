@@ -215,7 +215,7 @@ internal sealed class UiViews(AgentManagementService management, IServiceProvide
             }
 
             html.Table(state.Objects, "gitops-objects", ["Object", "Result", "Ready", "Message"], (h, o) => h
-                .Cell(x => x.Code(o.ResourceKey))
+                .Cell(x => x.Code(o.ResourceKey.Length > 0 ? o.ResourceKey : o.Source ?? "(file)")) // a file that did not decode has no object
                 .Cell(x => x.Badge(o.Result.ToString()))
                 .Cell(o.Ready switch { true => "ready", false => o.ReadinessMessage ?? "not ready", null => "-" })
                 .Cell(o.Message),

@@ -76,9 +76,12 @@ public sealed class KubeconfigService
         return Render([new KubeContext($"{agent.ConfigProject.Path}:{agent.AgentName}", agentId, $"pat:{agentId}:{personalAccessToken}", null)]);
     }
 
+    /// <summary>The proxy URL written into kubeconfigs, or <see langword="null"/> when the proxy is disabled (no listener, no external URL).</summary>
+    internal Uri? ServerUrl => _options.Value.ExternalUrl ?? _defaultUrl();
+
     private string Render(IReadOnlyList<KubeContext> contexts)
     {
-        var server = _options.Value.ExternalUrl ?? _defaultUrl()
+        var server = ServerUrl
             ?? throw new InvalidOperationException("The Kubernetes API proxy URL is unknown: configure agent.kubernetes_api.listen or TunnelServerOptions.ExternalUrl.");
         var ca = _options.Value.CertificateAuthorityFile is { Length: > 0 } file
             ? Convert.ToBase64String(Encoding.UTF8.GetBytes(File.ReadAllText(file)))

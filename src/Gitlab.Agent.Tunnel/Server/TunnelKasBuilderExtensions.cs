@@ -1,3 +1,4 @@
+using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Tunnel.Server;
@@ -5,6 +6,7 @@ using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Server.Proxy;
 using Gitlab.Agent.Tunnel.Transport;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -14,9 +16,12 @@ public static class TunnelKasBuilderExtensions
 {
     /// <summary>
     /// Adds the reverse tunnel server (<c>ReverseTunnel/Connect</c> on the agent listener), the Kubernetes API proxy
-    /// (CI/CD tunnel and user access) on the <c>agent.kubernetes_api</c> listener, CI job and personal access token
-    /// services, and kubeconfig generation. Every service is registered with <c>TryAdd</c> so it can be replaced
-    /// (for example <see cref="ICiJobTokenService"/> by a GitLab-backed one). Idempotent.
+    /// (CI/CD tunnel and user access) on the <c>agent.kubernetes_api</c> listener (without that listener the proxy is
+    /// off and KAS logs so), kubeconfig generation, CI job tokens (<see cref="ICiJobTokenService"/>, SQLite, by default in
+    /// the registry database) and personal access tokens
+    /// (<see cref="IPersonalAccessTokenService"/> over KAS's user store, which this call registers with
+    /// <c>AddUserStore()</c> when missing). Every service is registered with <c>TryAdd</c> so it can be replaced (for
+    /// example either token service by a GitLab-backed one). Idempotent.
     /// </summary>
     public static IKasBuilder AddTunnel(this IKasBuilder builder, Action<TunnelServerOptions>? configure = null)
     {
@@ -35,9 +40,14 @@ public static class TunnelKasBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TunnelServerOptions>, TunnelServerOptionsValidator>());
         services.AddOptions<TunnelServerOptions>().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new SqliteProxyTokenStore(sp.GetRequiredService<IOptions<TunnelServerOptions>>().Value.TokenDatabasePath, sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<ICiJobTokenService>(sp => sp.GetRequiredService<SqliteProxyTokenStore>());
-        services.TryAddSingleton<IPersonalAccessTokenService>(sp => sp.GetRequiredService<SqliteProxyTokenStore>());
+        services.TryAddSingleton(sp => new SqliteCiJobTokenStore(
+            sp.GetRequiredService<IOptions<TunnelServerOptions>>().Value.TokenDatabasePath ?? RegistryDatabasePath(sp.GetRequiredService<IOptions<KasOptions>>().Value),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ICiJobTokenService>(sp => sp.GetRequiredService<SqliteCiJobTokenStore>());
+
+        // Users and their personal access tokens are KAS's user store (shared with the management API and UI).
+        builder.AddUserStore();
+        services.TryAddSingleton<IPersonalAccessTokenService, UserStorePersonalAccessTokens>();
         services.TryAddSingleton<IAgentConfigurationStore, RepositoryAgentConfigurationStore>();
         services.TryAddSingleton<ProxyAuthorizer>();
         services.TryAddSingleton<KubernetesApiProxy>();
@@ -54,7 +64,21 @@ public static class TunnelKasBuilderExtensions
         });
         services.TryAddSingleton<TunnelKasModule>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IKasModule, TunnelKasModule>(sp => sp.GetRequiredService<TunnelKasModule>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ProxyAvailabilityLog>());
         return builder;
+    }
+
+    /// <summary><c>registry.sqlite.path</c>, with the documented default when the configuration has none.</summary>
+    private static string RegistryDatabasePath(KasOptions kas)
+    {
+        if (kas.Configuration.Registry?.Sqlite?.Path is { Length: > 0 } path)
+        {
+            return path;
+        }
+
+        var withDefaults = kas.Configuration.Clone();
+        KasConfigurationFile.ApplyDefaults(withDefaults);
+        return withDefaults.Registry.Sqlite.Path;
     }
 }
 
@@ -68,9 +92,9 @@ internal sealed class TunnelServerOptionsValidator : IValidateOptions<TunnelServ
             errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.FindTimeout)} must be positive (got {options.FindTimeout}).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.TokenDatabasePath))
+        if (options.TokenDatabasePath is { } tokenDatabase && string.IsNullOrWhiteSpace(tokenDatabase))
         {
-            errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.TokenDatabasePath)} must be a file path or ':memory:'.");
+            errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.TokenDatabasePath)} must be a file path, ':memory:' or null (the registry database).");
         }
 
         if (options.ActivityTimeout != Timeout.InfiniteTimeSpan && options.ActivityTimeout <= TimeSpan.Zero)

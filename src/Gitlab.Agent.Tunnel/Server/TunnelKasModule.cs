@@ -47,8 +47,12 @@ internal sealed class TunnelKasModule(
         }
     }
 
+    /// <summary>Whether the proxy was mapped on a listener (false when KAS has no <c>agent.kubernetes_api</c> listener).</summary>
+    internal bool ProxyMapped { get; private set; }
+
     internal void MapProxy(IEndpointRouteBuilder endpoints)
     {
+        ProxyMapped = true;
         var path = prefix.Value;
         RequestDelegate handler = context => proxy.HandleAsync(context, path);
         if (path == "/")
@@ -66,16 +70,39 @@ internal sealed class TunnelKasModule(
     {
         endpoints.MapGet("/api/v4/job/kubeconfig", async (HttpContext context) =>
         {
+            if (await RefuseWhenProxyDisabledAsync(context))
+            {
+                return;
+            }
+
             var token = context.Request.Headers["Job-Token"].ToString();
             var yaml = token.Length == 0 ? null : await kubeconfigs.CreateForCiJobAsync(token, context.RequestAborted);
             await WriteAsync(context, yaml, "a valid Job-Token header is required");
         });
         endpoints.MapGet("/api/v4/user/agents/{agentId:long}/kubeconfig", async (HttpContext context, long agentId) =>
         {
+            if (await RefuseWhenProxyDisabledAsync(context))
+            {
+                return;
+            }
+
             var token = context.Request.Headers["Private-Token"].ToString();
             var yaml = token.Length == 0 ? null : await kubeconfigs.CreateForUserAsync(token, agentId, context.RequestAborted);
-            await WriteAsync(context, yaml, "a valid Private-Token header for a user the agent is shared with (user_access) is required");
+            await WriteAsync(context, yaml, "a valid Private-Token header (personal access token with the k8s_proxy scope) for a user the agent is shared with (user_access) is required");
         });
+    }
+
+    /// <summary>Without a proxy URL there is nothing to point kubectl at: 503 instead of a kubeconfig.</summary>
+    private async Task<bool> RefuseWhenProxyDisabledAsync(HttpContext context)
+    {
+        if (kubeconfigs.ServerUrl is not null)
+        {
+            return false;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        await context.Response.WriteAsync("the Kubernetes API proxy is disabled: KAS has no agent.kubernetes_api listener and TunnelServerOptions.ExternalUrl is not set\n", context.RequestAborted);
+        return true;
     }
 
     private static async Task WriteAsync(HttpContext context, string? yaml, string error)

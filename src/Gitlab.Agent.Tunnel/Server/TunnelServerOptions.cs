@@ -7,10 +7,11 @@ public sealed class TunnelServerOptions
     public TimeSpan FindTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// Where issued CI job tokens and personal access tokens are stored (SQLite; only SHA-256 hashes of the secrets).
-    /// <c>:memory:</c> keeps them in memory. Default <c>data/kas-proxy-tokens.db</c>.
+    /// Where issued CI job tokens are stored (SQLite; only SHA-256 hashes of the secrets). Default (<see langword="null"/>):
+    /// the KAS registry database (<c>registry.sqlite.path</c>), next to agents, users and personal access tokens.
+    /// <c>:memory:</c> keeps them in memory.
     /// </summary>
-    public string TokenDatabasePath { get; set; } = "data/kas-proxy-tokens.db";
+    public string? TokenDatabasePath { get; set; }
 
     /// <summary>
     /// Path prefix of the proxy on the Kubernetes API listener; overrides <c>agent.kubernetes_api.url_path_prefix</c>

@@ -43,9 +43,10 @@ public class SyncEngineTests
           key: "{{value}}"
         """;
 
-    private static void AssertNoWrites(EngineHarness h, SyncOutcome outcome)
+    private static void AssertNoWrites(EngineHarness h, string phase, SyncOutcome outcome)
     {
-        var writes = h.Cluster.Requests.Snapshot().Where(r => r.Verb is not ("get" or "list" or "watch")).Select(r => $"{r.Method} {r.Path}{r.Query}").ToList();
+        Assert.NotEmpty(h.RequestsOf(phase)); // the step's reads are seen, so its writes would be too
+        var writes = h.WritesOf(phase).Select(r => $"{r.Method} {r.Path}{r.Query}").ToList();
         var changed = outcome.Objects.Where(o => o.Result != GitOpsObjectResult.Unchanged).Select(o => o.ToString()).ToList();
         Assert.True(writes.Count == 0 && changed.Count == 0, $"writes: [{string.Join(", ", writes)}]; not unchanged: [{string.Join(", ", changed)}]");
     }
@@ -85,15 +86,15 @@ public class SyncEngineTests
         var files = new[] { ("ns.yaml", Namespace), ("deploy.yaml", Deployment), ("cm.yaml", ConfigMap("cm1")) };
         await h.SyncAsync(state, "c1", files);
 
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("resync");
         var again = await h.SyncAsync(state, "c1", files);
-        AssertNoWrites(h, again);
+        AssertNoWrites(h, "resync", again);
 
         // A fresh agent (no memory of earlier applies) also makes no writes.
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("restarted");
         var fresh = h.NewState("root/p");
         var restarted = await h.SyncAsync(fresh, "c1", files);
-        AssertNoWrites(h, restarted);
+        AssertNoWrites(h, "restarted", restarted);
     }
 
     [Fact]
@@ -104,11 +105,11 @@ public class SyncEngineTests
         var withExtra = ConfigMap("cm1") + "\n  extra: \"x\"";
         await h.SyncAsync(state, "c1", ("a.yaml", withExtra), ("b.yaml", ConfigMap("cm2")));
 
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("update");
         var outcome = await h.SyncAsync(state, "c2", ("a.yaml", ConfigMap("cm1", "2")), ("b.yaml", ConfigMap("cm2")));
         Assert.Equal(GitOpsObjectResult.Applied, Result(outcome, "/ConfigMap/default/cm1").Result);
         Assert.Equal(GitOpsObjectResult.Unchanged, Result(outcome, "/ConfigMap/default/cm2").Result);
-        Assert.Equal(1, h.Cluster.Requests.Count("patch"));
+        Assert.Equal(1, h.RequestsOf("update").Count(r => r.Verb == "patch"));
         var cm = await h.GetAsync("v1", "ConfigMap", "default", "cm1");
         Assert.Equal("2", cm!["data"]!["key"]!.GetValue<string>());
         Assert.False(cm["data"]!.AsObject().ContainsKey("extra"));
@@ -188,13 +189,76 @@ public class SyncEngineTests
         var state = h.NewState("root/p");
         await h.SyncAsync(state, "c1", ("old.yaml", ConfigMap("old")));
 
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("broken");
         var outcome = await h.SyncAsync(state, "c2", ("new.yaml", ConfigMap("new")), ("bad.yaml", "apiVersion: v1\nkind: [oops\n"));
         Assert.Equal(GitOpsSyncStatus.Failed, outcome.Status);
         Assert.Contains("bad.yaml:", outcome.Message, StringComparison.Ordinal);
-        Assert.Equal(0, h.Cluster.Requests.WriteCount);
+        Assert.Empty(h.WritesOf("broken"));
         Assert.Null(await h.GetAsync("v1", "ConfigMap", "default", "new"));
         Assert.NotNull(await h.GetAsync("v1", "ConfigMap", "default", "old"));
+    }
+
+    /// <summary>Document 1 (line 1) of the file is a good ConfigMap; document 2 (line 8) lacks apiVersion.</summary>
+    internal static string BrokenFile(string goodName, string goodValue) =>
+        ConfigMap(goodName, goodValue) + "\n---\nkind: ConfigMap\nmetadata: {name: no-api-version}\n";
+
+    [Fact]
+    public async Task Apply_on_decode_error_applies_the_other_files_holds_back_the_broken_one_and_prunes_nothing()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        var state = h.NewState("root/p", s => s with { ApplyOnDecodeError = true });
+        await h.SyncAsync(state, "c1", ("old.yaml", ConfigMap("old")), ("multi.yaml", ConfigMap("in-broken-file", "1")), ("keep.yaml", ConfigMap("keep")));
+
+        // old.yaml deleted (would be pruned), new.yaml added, keep.yaml changed, multi.yaml broken in its 2nd document.
+        var outcome = await h.SyncAsync(state, "c2",
+            ("new.yaml", ConfigMap("new")), ("keep.yaml", ConfigMap("keep", "2")), ("multi.yaml", BrokenFile("in-broken-file", "2")), ("syntax.yaml", "apiVersion: v1\nkind: [oops\n"));
+
+        Assert.Equal(GitOpsSyncStatus.Failed, outcome.Status);
+        Assert.Equal(GitOpsObjectResult.Applied, Result(outcome, "/ConfigMap/default/new").Result);
+        Assert.Equal(GitOpsObjectResult.Applied, Result(outcome, "/ConfigMap/default/keep").Result);
+        var fileFailures = outcome.Objects.Where(o => o.ResourceKey.Length == 0).ToList();
+        Assert.Equal(2, fileFailures.Count);
+        Assert.All(fileFailures, f => Assert.Equal(GitOpsObjectResult.Failed, f.Result));
+        var multi = Assert.Single(fileFailures, f => f.Source!.StartsWith("multi.yaml:", StringComparison.Ordinal));
+        Assert.Equal("multi.yaml:8", multi.Source);
+        Assert.Contains("apiVersion is missing", multi.Message, StringComparison.Ordinal);
+        Assert.Contains("no object of multi.yaml was applied", multi.Message, StringComparison.Ordinal);
+        Assert.Contains(fileFailures, f => f.Source!.StartsWith("syntax.yaml:", StringComparison.Ordinal) && f.Message!.Contains("invalid YAML", StringComparison.Ordinal));
+        Assert.Contains("2 manifest file(s) could not be decoded", outcome.Message, StringComparison.Ordinal);
+        Assert.Contains("multi.yaml:8", outcome.Message, StringComparison.Ordinal);
+        Assert.Contains("not pruned", outcome.Message, StringComparison.Ordinal);
+
+        // Nothing pruned; the broken file's objects are left as they were (the good document of it is held back too).
+        Assert.NotNull(await h.GetAsync("v1", "ConfigMap", "default", "old"));
+        Assert.Equal("1", (await h.GetAsync("v1", "ConfigMap", "default", "in-broken-file"))!["data"]!["key"]!.GetValue<string>());
+        Assert.Equal("2", (await h.GetAsync("v1", "ConfigMap", "default", "keep"))!["data"]!["key"]!.GetValue<string>());
+        var inventory = (await state.Inventory.ReadAsync(CancellationToken.None)).Select(i => i.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(["in-broken-file", "keep", "new", "old"], inventory);
+        Assert.Contains(h.Logs.Entries, e => e.Message == "Synced"
+            && (string?)e.Fields.GetValueOrDefault("syncResult") == $"failed: {multi.Message}");
+
+        // Fixed: everything applies and prune works again.
+        var fixedOutcome = await h.SyncAsync(state, "c3",
+            ("new.yaml", ConfigMap("new")), ("keep.yaml", ConfigMap("keep", "2")), ("multi.yaml", ConfigMap("in-broken-file", "2")));
+        Assert.Equal(GitOpsSyncStatus.Syncing, fixedOutcome.Status);
+        Assert.Null(fixedOutcome.Message);
+        Assert.Equal(GitOpsObjectResult.Pruned, Result(fixedOutcome, "/ConfigMap/default/old").Result);
+        Assert.Null(await h.GetAsync("v1", "ConfigMap", "default", "old"));
+        Assert.Equal("2", (await h.GetAsync("v1", "ConfigMap", "default", "in-broken-file"))!["data"]!["key"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Apply_on_decode_error_does_not_release_the_broken_files_objects_to_another_project()
+    {
+        await using var h = await EngineHarness.StartAsync();
+        var a = h.NewState("group/a", s => s with { ApplyOnDecodeError = true });
+        var b = h.NewState("group/b", s => s with { InventoryPolicy = InventoryPolicy.AdoptAll });
+        await h.SyncAsync(a, "c1", ("x.yaml", ConfigMap("shared", "a")), ("y.yaml", ConfigMap("other")));
+
+        await h.SyncAsync(a, "c2", ("x.yaml", "apiVersion: v1\nkind: [oops\n"), ("y.yaml", ConfigMap("other")));
+        var outcome = await h.SyncAsync(b, "c1", ("x.yaml", ConfigMap("shared", "b")));
+        Assert.Contains("also declared by manifest project group/a", Result(outcome, "/ConfigMap/default/shared").Message, StringComparison.Ordinal);
+        Assert.Equal("a", (await h.GetAsync("v1", "ConfigMap", "default", "shared"))!["data"]!["key"]!.GetValue<string>());
     }
 
     [Fact]
@@ -291,10 +355,11 @@ public class SyncEngineTests
         Assert.Equal(GitOpsObjectResult.Failed, result.Result);
         Assert.Contains("also declared by manifest project group/a", result.Message, StringComparison.Ordinal);
 
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("resync");
         await h.SyncAsync(a, "c1", ("x.yaml", ConfigMap("same", "a")));
         await h.SyncAsync(b, "c1", ("x.yaml", ConfigMap("same", "b")));
-        Assert.Equal(0, h.Cluster.Requests.WriteCount);
+        Assert.NotEmpty(h.RequestsOf("resync"));
+        Assert.Empty(h.WritesOf("resync"));
         Assert.Equal("a", (await h.GetAsync("v1", "ConfigMap", "default", "same"))!["data"]!["key"]!.GetValue<string>());
     }
 
@@ -310,9 +375,10 @@ public class SyncEngineTests
         var live = await h.GetAsync("apps/v1", "Deployment", "kas-test001", "nginx-deployment");
         live!["metadata"]!["labels"] = new JsonObject { ["team"] = "blue" };
         Assert.True(h.Engine.IsUnchanged(state, state.Managed[id], live));
-        h.Cluster.Requests.Reset();
+        h.BeginPhase("repair");
         Assert.Empty(await h.Engine.RepairAsync(state, [id], CancellationToken.None));
-        Assert.Equal(0, h.Cluster.Requests.WriteCount);
+        Assert.NotEmpty(h.RequestsOf("repair"));
+        Assert.Empty(h.WritesOf("repair"));
 
         // Someone edits a managed field: corrected.
         await h.ApplyAsAsync("kubectl-edit", """

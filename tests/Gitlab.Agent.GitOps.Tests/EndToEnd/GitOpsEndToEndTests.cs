@@ -72,8 +72,62 @@ public class GitOpsEndToEndTests
         await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(("a.yaml", null), ("b.yaml", SyncEngineTests.ConfigMap("b")), ("bad.yaml", "kind: [\n")));
         await env.WaitForAsync(async () => (await env.SyncStatesAsync()).SingleOrDefault()?.Message?.Contains("bad.yaml:", StringComparison.Ordinal) == true,
             "the decode error is reported with file:line");
+        Assert.Contains("nothing was applied or pruned", (await env.SyncStatesAsync()).Single().Message, StringComparison.Ordinal);
         Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "a"));
         Assert.Null(await env.GetAsync("v1", "ConfigMap", "default", "b"));
+    }
+
+    [Fact]
+    public async Task With_apply_on_decode_error_the_other_files_apply_nothing_is_pruned_until_the_broken_file_is_fixed()
+    {
+        await using var env = await GitOpsEnvironment.StartAsync();
+        await env.ConfigRepository.CommitAsync(Files(("a.yaml", SyncEngineTests.ConfigMap("a")), ("multi.yaml", SyncEngineTests.ConfigMap("in-broken-file"))));
+        // A failed sync is retried with backoff, and a retry would also correct drift: keep retries out of this test so
+        // that the drift below is corrected (and reported) by the drift watcher.
+        await env.StartAgentAsync(SelfConfig + "    apply_on_decode_error: true\n", o => (o.RetryInitialBackoff, o.RetryMaxBackoff) = (TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5)));
+        await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "a") is not null
+            && await env.GetAsync("v1", "ConfigMap", "default", "in-broken-file") is not null, "the first commit is applied");
+
+        // a.yaml deleted (would be pruned), b.yaml added, multi.yaml changed and broken in its second document (line 8).
+        var broken = await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject,
+            Files(("a.yaml", null), ("b.yaml", SyncEngineTests.ConfigMap("b")), ("multi.yaml", SyncEngineTests.BrokenFile("in-broken-file", "2")), ("syntax.yaml", "kind: [\n")));
+        await env.WaitForAsync(async () => (await env.SyncStatesAsync()).SingleOrDefault()?.CommitId == broken, "the broken commit is reported");
+        var state = (await env.SyncStatesAsync()).Single();
+        Assert.Equal(GitOpsSyncStatus.Failed, state.Status);
+        var fileFailure = Assert.Single(state.Objects, o => o.Source == "multi.yaml:8");
+        Assert.Equal(GitOpsObjectResult.Failed, fileFailure.Result);
+        Assert.Contains("multi.yaml:8: apiVersion is missing", fileFailure.Message, StringComparison.Ordinal);
+        Assert.Contains("not pruned", state.Message, StringComparison.Ordinal);
+        Assert.Single(state.Objects, o => o.Source?.StartsWith("syntax.yaml:", StringComparison.Ordinal) == true && o.Result == GitOpsObjectResult.Failed);
+        Assert.Contains(state.Objects, o => o.ResourceKey == "/ConfigMap/default/b" && o.Result == GitOpsObjectResult.Applied);
+        Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "b"));
+        Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "a"));
+
+        // The objects of the files that decoded are watched for drift; the report keeps both file failures.
+        var configMaps = (await env.Client.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
+        await env.Client.ApplyAsync(configMaps, System.Text.Json.Nodes.JsonNode.Parse("""
+            {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b","namespace":"default"},"data":{"key":"edited"}}
+            """)!.AsObject(), "default", "b", "kubectl-edit", dryRun: false, CancellationToken.None);
+        await env.WaitForAsync(async () => (await env.SyncStatesAsync()).SingleOrDefault()?.Objects
+            .Any(o => o.ResourceKey == "/ConfigMap/default/b" && o.Message?.StartsWith("drift corrected", StringComparison.Ordinal) == true) == true,
+            "the drift correction of b is reported");
+        Assert.Equal("1", (await env.GetAsync("v1", "ConfigMap", "default", "b"))!["data"]!["key"]!.GetValue<string>());
+        Assert.Equal(2, (await env.SyncStatesAsync()).Single().Objects.Count(o => o.ResourceKey.Length == 0 && o.Result == GitOpsObjectResult.Failed));
+        Assert.Equal("1", (await env.GetAsync("v1", "ConfigMap", "default", "in-broken-file"))!["data"]!["key"]!.GetValue<string>());
+        Assert.Contains(env.AgentLogs.Entries, e => e.Message == "Synced"
+            && ((string?)e.Fields.GetValueOrDefault("syncResult"))?.StartsWith("failed: multi.yaml:8: apiVersion is missing", StringComparison.Ordinal) == true);
+
+        // Fixed (multi.yaml corrected, syntax.yaml removed): the file's objects apply and a.yaml's object is pruned again.
+        var fixedCommit = await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject,
+            Files(("multi.yaml", SyncEngineTests.ConfigMap("in-broken-file", "2")), ("syntax.yaml", null)));
+        await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "a") is null
+            && (await env.GetAsync("v1", "ConfigMap", "default", "in-broken-file"))?["data"]?["key"]?.GetValue<string>() == "2", "the fixed commit applies and prunes");
+        await env.WaitForAsync(async () => (await env.SyncStatesAsync()).SingleOrDefault() is { } s && s.CommitId == fixedCommit && s.Status == GitOpsSyncStatus.Synced,
+            "the fixed commit is reported synced");
+        state = (await env.SyncStatesAsync()).Single();
+        Assert.Contains(state.Objects, o => o.ResourceKey == "/ConfigMap/default/a" && o.Result == GitOpsObjectResult.Pruned);
+        Assert.DoesNotContain(state.Objects, o => o.Result == GitOpsObjectResult.Failed);
+        Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "b"));
     }
 
     [Fact]

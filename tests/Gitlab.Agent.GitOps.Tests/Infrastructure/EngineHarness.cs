@@ -14,7 +14,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     private EngineHarness(KubernetesApiServer cluster, GitOpsAgentOptions options)
     {
         Cluster = cluster;
-        Kubernetes = cluster.CreateClient();
+        Kubernetes = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath), _phase);
         Client = new KubernetesDynamicClient(Kubernetes);
         Logs = new ListLoggerProvider();
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
@@ -23,6 +23,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     }
 
     private readonly GitOpsAgentOptions _options;
+    private readonly PhaseHandler _phase = new();
     private readonly Dictionary<long, SyncEngine> _engines = [];
     private readonly Dictionary<ProjectSyncState, SyncEngine> _stateEngines = [];
 
@@ -72,6 +73,22 @@ internal sealed class EngineHarness : IAsyncDisposable
     public Task<SyncOutcome> SyncAsync(ProjectSyncState state, string commit, params (string Path, string Content)[] files) =>
         _stateEngines[state].SyncAsync(state, new SyncBatch(commit, 42, [.. files.Select(f => (f.Path, Encoding.UTF8.GetBytes(f.Content)))]), CancellationToken.None);
 
+    /// <summary>
+    /// Starts a step of the test: every request the harness sends from now on carries the User-Agent
+    /// <c>phase/&lt;name&gt;</c>, so <see cref="RequestsOf"/> counts exactly that step's requests. (The test API server
+    /// records a request after its response went out, so a request of an earlier step can still be added to the log
+    /// after a <c>Requests.Reset()</c>; filtering by step cannot be fooled by that.)
+    /// </summary>
+    public void BeginPhase(string name) => _phase.Phase = $"phase/{name}";
+
+    /// <summary>The requests the API server recorded for the step started with <see cref="BeginPhase"/>.</summary>
+    public List<RecordedRequest> RequestsOf(string name) =>
+        [.. Cluster.Requests.Snapshot().Where(r => r.UserAgent == $"phase/{name}")];
+
+    /// <summary>The write requests (anything but get, list and watch) of a step.</summary>
+    public List<RecordedRequest> WritesOf(string name) =>
+        [.. RequestsOf(name).Where(r => r.Verb is not ("get" or "list" or "watch"))];
+
     public async Task<JsonObject?> GetAsync(string apiVersion, string kind, string? ns, string name)
     {
         var resource = await Client.ResolveAsync(apiVersion, kind, CancellationToken.None) ?? throw new InvalidOperationException($"{apiVersion} {kind} is not served");
@@ -89,6 +106,24 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
 
         return await Client.ApplyAsync(resource, obj.Object, ns, obj.Name, manager, dryRun: false, CancellationToken.None);
+    }
+
+    private sealed class PhaseHandler : DelegatingHandler
+    {
+        private volatile string _current = "phase/setup";
+
+        public string Phase
+        {
+            get => _current;
+            set => _current = value;
+        }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.UserAgent.Clear();
+            request.Headers.TryAddWithoutValidation("User-Agent", _current);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -114,7 +114,7 @@ public sealed class PushNotificationTests : IAsyncDisposable
         await repo.CommitFileAsync(".gitlab/agents/agent1/config.yaml", "{}");
         var bare = Path.Combine(_kas.RepositoriesDirectory, "group", "project.git");
         var hook = Path.Combine(bare, "hooks", "post-receive");
-        File.Copy(Path.Combine(RepositoryRoot(), "scripts", "git-hooks", "post-receive"), hook);
+        File.Copy(Path.Combine(RepositoryPaths.Root(), "scripts", "git-hooks", "post-receive"), hook);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -171,16 +171,5 @@ public sealed class PushNotificationTests : IAsyncDisposable
         }
 
         return await client.SendAsync(request);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Gitlab.Agent.Sdk.sln")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("repository root not found");
-        }
-
-        return dir;
     }
 }

@@ -7,21 +7,10 @@ namespace Gitlab.Agent.Management.Tests.Install;
 /// <summary>The container images publish the sample hosts self-contained; this keeps them publishable the same way.</summary>
 public sealed class PublishTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Gitlab.Agent.Sdk.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("repository root (Gitlab.Agent.Sdk.sln) not found above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<string> PublishAsync(string project, TempDirectory output)
     {
         var result = await ProcessRunner.RunAsync("dotnet",
-            ["publish", Path.Combine(RepositoryRoot(), project), "-c", "Release", "-r", "linux-x64", "--self-contained", "true", "-o", output.Path, "-v", "q", "-clp:ErrorsOnly", "-nologo"],
+            ["publish", Path.Combine(RepositoryPaths.Root(), project), "-c", "Release", "-r", "linux-x64", "--self-contained", "true", "-o", output.Path, "-v", "q", "-clp:ErrorsOnly", "-nologo"],
             timeout: TimeSpan.FromMinutes(15));
         Assert.True(result.ExitCode == 0, result.ToString());
         return output.Path;
@@ -47,12 +36,34 @@ public sealed class PublishTests
         Assert.StartsWith("kas version:", kasVersion.Stdout);
         Assert.True(File.Exists(Path.Combine(kasDir.Path, "libe_sqlite3.so")), "the SQLite native library is missing");
         Assert.NotEmpty(Directory.GetFiles(kasDir.Path, "libgit2-*.so"));
+
+        // The kas sample serves with the tunnel wired in: without agent.kubernetes_api the proxy is off, and it says so.
+        using var state = new TempDirectory("kas-serve");
+        await File.WriteAllTextAsync(state.Combine("kas.yaml"), """
+            agent:
+              listen:
+                address: 127.0.0.1:0
+            api:
+              listen:
+                address: 127.0.0.1:0
+            observability:
+              listen:
+                address: 127.0.0.1:0
+            """);
+        await using (var kas = HostProcess.Start(Path.Combine(kasDir.Path, "kas"), ["--configuration-file", state.Combine("kas.yaml")], state.Path))
+        {
+            await kas.WaitForLineAsync(l => l.Contains("Kubernetes API proxy disabled", StringComparison.Ordinal), "kas logs that the proxy is off");
+            await kas.WaitForLineAsync(l => l.Contains("Listening for api connections", StringComparison.Ordinal), "kas serves");
+            Assert.Equal(0, await kas.StopAsync());
+        }
+
+        Assert.True(File.Exists(state.Combine("data", "kas.db")), "the registry database was not created next to the configuration");
     }
 
     [Fact]
     public void The_container_kas_configuration_is_valid()
     {
-        var configuration = KasConfigurationFile.Load(Path.Combine(RepositoryRoot(), "samples", "kas", "kas.container.yaml"));
+        var configuration = KasConfigurationFile.Load(Path.Combine(RepositoryPaths.Root(), "samples", "kas", "kas.container.yaml"));
 
         Assert.Equal("0.0.0.0:8150", configuration.Agent.Listen.Address);
         Assert.Equal("0.0.0.0:8153", configuration.Api.Listen.Address);

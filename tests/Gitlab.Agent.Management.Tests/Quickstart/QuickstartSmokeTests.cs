@@ -61,7 +61,7 @@ public sealed class QuickstartSmokeTests
             Assert.NotNull(summary.KasKubeconfig);
             Assert.Contains("pat:", await File.ReadAllTextAsync(summary.KasKubeconfig));
             using var home = new TempDirectory("kubectl-home");
-            var kubectl = await Infrastructure.ProcessRunner.RunAsync("/usr/bin/kubectl",
+            var kubectl = await ProcessRunner.RunAsync("/usr/bin/kubectl",
                 ["get", "deployment", "nginx", "-n", "demo", "-o", "jsonpath={.status.availableReplicas}", "--kubeconfig", summary.KasKubeconfig, "--cache-dir", home.Combine("cache")],
                 env: new Dictionary<string, string> { ["HOME"] = home.Path });
             Assert.True(kubectl.ExitCode == 0, kubectl.ToString());

@@ -39,6 +39,7 @@ public sealed class FeatureSectionsTests(BrowserFixture browser) : IClassFixture
             [
                 new GitOpsObjectState { ResourceKey = "apps/Deployment/demo/nginx", Result = GitOpsObjectResult.Applied, Ready = true },
                 new GitOpsObjectState { ResourceKey = "/Namespace//demo", Result = GitOpsObjectResult.Unchanged, Ready = true },
+                new GitOpsObjectState { ResourceKey = "", Source = "deploy/broken.yaml:8", Result = GitOpsObjectResult.Failed, Message = "apiVersion is missing" },
             ],
         });
         await host.App.Services.GetRequiredService<ICiliumAlertStore>().UpsertAsync(new CiliumAlert
@@ -60,6 +61,7 @@ public sealed class FeatureSectionsTests(BrowserFixture browser) : IClassFixture
         var wait = new LocatorAssertionsToHaveTextOptions { Timeout = 30_000 };
         await Assertions.Expect(page.GetByTestId("gitops-status")).ToHaveTextAsync("Synced", wait);
         await Assertions.Expect(page.GetByTestId("gitops-objects")).ToContainTextAsync("apps/Deployment/demo/nginx", new() { Timeout = 30_000 });
+        await Assertions.Expect(page.GetByTestId("gitops-objects")).ToContainTextAsync("deploy/broken.yaml:8", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("alerts")).ToContainTextAsync("demo/deny-egress", new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByTestId("alerts")).ToContainTextAsync("POLICY_DENIED", new() { Timeout = 30_000 });
     }

@@ -1,5 +1,8 @@
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
+using Gitlab.Agent.Kas.Repositories;
+using Gitlab.Agent.Kas.Users;
+using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.Testing;
 using Gitlab.Agent.Tunnel.Agent;
 using Gitlab.Agent.Tunnel.Server;
@@ -47,7 +50,11 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
 
     public ICiJobTokenService JobTokens => Kas.Services.GetRequiredService<ICiJobTokenService>();
 
-    public IPersonalAccessTokenService PersonalTokens => Kas.Services.GetRequiredService<IPersonalAccessTokenService>();
+    /// <summary>KAS's user store (users, memberships, personal access tokens), on a SQLite file that survives KAS restarts.</summary>
+    public IUserStore Users => Kas.Services.GetRequiredService<IUserStore>();
+
+    /// <summary>Project ids for user memberships: <c>group/app</c> is 100, as in <see cref="Job"/>.</summary>
+    public TestProjectInfoProvider Projects { get; } = new TestProjectInfoProvider().Add(100, "group/app");
 
     public TunnelAgentOptions AgentOptions { get; } = new();
 
@@ -68,6 +75,7 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
     public async Task StartKasAsync()
     {
         var tokenDb = Path.Combine(_directory, "tokens.db");
+        var registryDb = Path.Combine(_directory, "kas.db");
         var addresses = new TestKasAddresses();
         Kas = await TestKasServer.StartAsync(new TestKasServerOptions
         {
@@ -82,6 +90,8 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
                 services.AddSingleton<IAgentAuthenticator>(_authenticator);
                 services.AddSingleton<IAgentConfigurationStore>(Agents);
                 services.AddSingleton<IKasAddresses>(addresses);
+                services.AddSingleton<IProjectInfoProvider>(Projects);
+                services.Configure<KasOptions>(o => o.Configuration = new ConfigurationFile { Registry = new RegistryCF { Sqlite = new SqliteCF { Path = registryDb } } });
                 new TestKasBuilder(services).AddTunnel(o =>
                 {
                     o.TokenDatabasePath = tokenDb;
@@ -131,10 +141,23 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
         return (await DownloadAsync("/api/v4/job/kubeconfig", "Job-Token", issued.Token), issued.Token);
     }
 
-    public async Task<(string Kubeconfig, string Token)> UserKubeconfigAsync(ProxyUser user)
+    /// <summary>Creates <paramref name="username"/> with one membership and a personal access token with <paramref name="scopes"/> (default <c>k8s_proxy</c>).</summary>
+    public async Task<NewPersonalAccessToken> CreateUserTokenAsync(string username, MembershipTarget target, AccessLevel role, params string[] scopes)
     {
-        var issued = await PersonalTokens.IssueAsync(user, "kubectl");
-        return (await DownloadAsync($"/api/v4/user/agents/{AgentId}/kubeconfig", "Private-Token", issued.Token), issued.Token);
+        if (await Users.FindUserAsync(username) is null)
+        {
+            await Users.CreateUserAsync(username);
+        }
+
+        await Users.SetMembershipAsync(username, target, role);
+        return await Users.CreatePersonalAccessTokenAsync(username, "kubectl", scopes.Length == 0 ? [PersonalAccessTokenScopes.K8sProxy] : scopes);
+    }
+
+    /// <summary>Creates the user and token (<see cref="CreateUserTokenAsync"/>) and downloads the user's kubeconfig for the agent from KAS's API listener.</summary>
+    public async Task<(string Kubeconfig, string Token)> UserKubeconfigAsync(string username, MembershipTarget target, AccessLevel role)
+    {
+        var token = await CreateUserTokenAsync(username, target, role);
+        return (await DownloadAsync($"/api/v4/user/agents/{AgentId}/kubeconfig", "Private-Token", token.Secret), token.Secret);
     }
 
     public string WriteKubeconfig(string content)

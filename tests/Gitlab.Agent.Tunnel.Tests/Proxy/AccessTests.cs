@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Gitlab.Agent.Kas.Users;
 using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
 using k8s;
@@ -38,7 +39,7 @@ public sealed class AccessTests
     /// Posts a SelfSubjectReview as JSON (what <c>kubectl auth whoami</c> does; the test cluster does not decode its
     /// protobuf form) and returns the user the cluster saw.
     /// </summary>
-    private static async Task<JsonObject> WhoAmIAsync(string kubeconfig, params string[] extra)
+    internal static async Task<JsonObject> WhoAmIAsync(string kubeconfig, params string[] extra)
     {
         var body = Path.Combine(Path.GetDirectoryName(kubeconfig)!, "selfsubjectreview.json");
         await File.WriteAllTextAsync(body, "{\"apiVersion\":\"authentication.k8s.io/v1\",\"kind\":\"SelfSubjectReview\"}");
@@ -49,7 +50,7 @@ public sealed class AccessTests
 
     public static TheoryData<KasTransport> Transports => KubectlThroughKasTests.Transports;
 
-    private static List<string> Strings(JsonNode? node) => node is JsonArray a ? a.Select(x => x!.GetValue<string>()).ToList() : [];
+    internal static List<string> Strings(JsonNode? node) => node is JsonArray a ? a.Select(x => x!.GetValue<string>()).ToList() : [];
 
     [Fact]
     public async Task Ci_job_impersonation_reaches_the_cluster_as_the_job()
@@ -216,8 +217,7 @@ public sealed class AccessTests
     public async Task User_access_with_personal_access_token_impersonates_the_user()
     {
         await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
-        var developer = new ProxyUser(9, "alice", [new Membership(MembershipKind.Project, 100, "group/app", GitlabRole.Developer)]);
-        var (kubeconfig, _) = await env.UserKubeconfigAsync(developer);
+        var (kubeconfig, _) = await env.UserKubeconfigAsync("alice", MembershipTarget.Project("group/app"), AccessLevel.Developer);
 
         var user = await WhoAmIAsync(kubeconfig);
 
@@ -227,8 +227,46 @@ public sealed class AccessTests
         Assert.Equal(["personal_access_token"], Strings(extra["agent.gitlab.com/access_type"]));
         Assert.Equal(["alice"], Strings(extra["agent.gitlab.com/username"]));
 
-        var reporter = await env.PersonalTokens.IssueAsync(new ProxyUser(10, "bob", [new Membership(MembershipKind.Project, 100, "group/app", GitlabRole.Reporter)]), "kubectl");
-        var refused = await Kubectl.RunAsync(env.KubeconfigWithToken($"pat:42:{reporter.Token}"), ["get", "namespaces"]);
+        var reporter = await env.CreateUserTokenAsync("bob", MembershipTarget.Project("group/app"), AccessLevel.Reporter);
+        var refused = await Kubectl.RunAsync(env.KubeconfigWithToken($"pat:42:{reporter.Secret}"), ["get", "namespaces"]);
         Assert.Contains("Forbidden", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_access_follows_group_membership_and_refuses_revoked_unscoped_and_unknown_personal_tokens()
+    {
+        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+
+        // A Maintainer of the group is a Maintainer of group/app below it: allowed, impersonated as the user. The user
+        // store knows no group id, so no role groups are added for the inherited role.
+        var (kubeconfig, token) = await env.UserKubeconfigAsync("carol", MembershipTarget.Group("group"), AccessLevel.Maintainer);
+        var user = await WhoAmIAsync(kubeconfig);
+        Assert.Equal("gitlab:user:carol", user["username"]!.GetValue<string>());
+        Assert.Equal(["gitlab:user", "system:authenticated"], Strings(user["groups"]));
+
+        // Without the k8s_proxy scope the same user is not authenticated (401), neither for kubectl nor for a kubeconfig.
+        var apiOnly = await env.CreateUserTokenAsync("carol", MembershipTarget.Group("group"), AccessLevel.Maintainer, PersonalAccessTokenScopes.Api);
+        var unscoped = await Kubectl.RunAsync(env.KubeconfigWithToken($"pat:42:{apiOnly.Secret}"), ["get", "--raw", "/k8s-proxy/api/v1/namespaces"]);
+        Assert.NotEqual(0, unscoped.ExitCode);
+        Assert.True(unscoped.Stderr.Contains("invalid, expired or revoked personal access token", StringComparison.Ordinal), unscoped.ToString());
+        using (var http = new HttpClient { BaseAddress = env.Kas.ApiAddress })
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v4/user/agents/{ProxyEnvironment.AgentId}/kubeconfig"))
+        {
+            request.Headers.Add("Private-Token", apiOnly.Secret);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        // Revoked in the user store (as `kas tokens revoke-personal` or the UI do): refused at once.
+        Assert.Equal(0, (await Kubectl.RunAsync(kubeconfig, ["get", "namespaces"])).ExitCode);
+        var carol = (await env.Users.FindUserAsync("carol"))!;
+        var tokenId = (await env.Users.ListPersonalAccessTokensAsync(carol.Id)).Single(t => t.HasScope(PersonalAccessTokenScopes.K8sProxy)).Id;
+        await env.Users.RevokePersonalAccessTokenAsync(tokenId);
+        var revoked = await Kubectl.RunAsync(kubeconfig, ["get", "namespaces"]);
+        Assert.NotEqual(0, revoked.ExitCode);
+        Assert.Contains("You must be logged in to the server", revoked.Stderr, StringComparison.Ordinal);
+
+        var unknown = await Kubectl.RunAsync(env.KubeconfigWithToken($"pat:42:{token}x"), ["get", "namespaces"]);
+        Assert.Contains("You must be logged in to the server", unknown.Stderr, StringComparison.Ordinal);
     }
 }

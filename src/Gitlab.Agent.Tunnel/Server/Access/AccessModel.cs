@@ -57,10 +57,13 @@ public enum MembershipKind
 
 /// <summary>A user's role in a project or group.</summary>
 /// <param name="Kind">Project or group.</param>
-/// <param name="Id">Project or group id.</param>
+/// <param name="Id">
+/// Project or group id, used in <c>user</c> impersonation groups (<c>gitlab:project_role:&lt;id&gt;:&lt;role&gt;</c>);
+/// <see langword="null"/> when unknown (then no role groups are added for this membership).
+/// </param>
 /// <param name="Path">Full path.</param>
 /// <param name="Role">The user's role there.</param>
-public sealed record Membership(MembershipKind Kind, long Id, string Path, GitlabRole Role);
+public sealed record Membership(MembershipKind Kind, long? Id, string Path, GitlabRole Role);
 
 /// <summary>What a personal access token stands for.</summary>
 /// <param name="Id">User id.</param>

@@ -6,14 +6,12 @@ using Microsoft.Data.Sqlite;
 namespace Gitlab.Agent.Tunnel.Server.Access;
 
 /// <summary>
-/// Default <see cref="ICiJobTokenService"/> and <see cref="IPersonalAccessTokenService"/>: random tokens
-/// (<c>glcbt-…</c>, <c>glpat-…</c>) whose SHA-256 hashes are stored in SQLite with what they stand for.
-/// <see cref="TunnelServerOptions.TokenDatabasePath"/> <c>:memory:</c> keeps them in memory only.
+/// Default <see cref="ICiJobTokenService"/>: random tokens (<c>glcbt-…</c>) whose SHA-256 hashes are stored in the
+/// SQLite table <c>ci_job_tokens</c> with the job they stand for (JSON), by default in the KAS registry database.
+/// <see cref="TunnelServerOptions.TokenDatabasePath"/> <c>:memory:</c> keeps them in memory only. (Personal access tokens live in KAS's user store, see <see cref="UserStorePersonalAccessTokens"/>.)
 /// </summary>
-internal sealed class SqliteProxyTokenStore : ICiJobTokenService, IPersonalAccessTokenService, IDisposable
+internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
 {
-    private const string CiJobKind = "ci_job";
-    private const string PersonalKind = "personal";
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web);
 
     private readonly string _connectionString;
@@ -22,12 +20,12 @@ internal sealed class SqliteProxyTokenStore : ICiJobTokenService, IPersonalAcces
     private readonly SemaphoreSlim _schema = new(1, 1);
     private bool _schemaReady;
 
-    public SqliteProxyTokenStore(string path, TimeProvider time)
+    public SqliteCiJobTokenStore(string path, TimeProvider time)
     {
         _time = time;
         if (path == ":memory:")
         {
-            _connectionString = new SqliteConnectionStringBuilder { DataSource = "proxy-tokens-" + Guid.NewGuid().ToString("N"), Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared }.ToString();
+            _connectionString = new SqliteConnectionStringBuilder { DataSource = "ci-job-tokens-" + Guid.NewGuid().ToString("N"), Mode = SqliteOpenMode.Memory, Cache = SqliteCacheMode.Shared }.ToString();
             _keepAlive = new SqliteConnection(_connectionString);
             _keepAlive.Open();
         }
@@ -43,63 +41,35 @@ internal sealed class SqliteProxyTokenStore : ICiJobTokenService, IPersonalAcces
         }
     }
 
-    Task<IssuedToken> ICiJobTokenService.IssueAsync(CiJob job, TimeSpan? lifetime, CancellationToken cancellationToken)
+    public async Task<IssuedToken> IssueAsync(CiJob job, TimeSpan? lifetime = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return IssueAsync(CiJobKind, "glcbt-", $"job {job.JobId}", JsonSerializer.Serialize(job, s_json), lifetime ?? TimeSpan.FromHours(1), cancellationToken);
-    }
-
-    async Task<CiJob?> ICiJobTokenService.VerifyAsync(string token, CancellationToken cancellationToken) =>
-        await VerifyAsync(CiJobKind, token, cancellationToken).ConfigureAwait(false) is { } json ? JsonSerializer.Deserialize<CiJob>(json, s_json) : null;
-
-    Task<bool> ICiJobTokenService.RevokeAsync(string token, CancellationToken cancellationToken) => RevokeAsync(CiJobKind, token, cancellationToken);
-
-    Task<IssuedToken> IPersonalAccessTokenService.IssueAsync(ProxyUser user, string name, TimeSpan? lifetime, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        return IssueAsync(PersonalKind, "glpat-", name, JsonSerializer.Serialize(user, s_json), lifetime ?? TimeSpan.FromDays(30), cancellationToken);
-    }
-
-    async Task<ProxyUser?> IPersonalAccessTokenService.VerifyAsync(string token, CancellationToken cancellationToken) =>
-        await VerifyAsync(PersonalKind, token, cancellationToken).ConfigureAwait(false) is { } json ? JsonSerializer.Deserialize<ProxyUser>(json, s_json) : null;
-
-    Task<bool> IPersonalAccessTokenService.RevokeAsync(string token, CancellationToken cancellationToken) => RevokeAsync(PersonalKind, token, cancellationToken);
-
-    public void Dispose()
-    {
-        _keepAlive?.Dispose();
-        _schema.Dispose();
-    }
-
-    private async Task<IssuedToken> IssueAsync(string kind, string prefix, string name, string subject, TimeSpan lifetime, CancellationToken cancellationToken)
-    {
-        if (lifetime <= TimeSpan.Zero)
+        var duration = lifetime ?? TimeSpan.FromHours(1);
+        if (duration <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(lifetime), lifetime, "Token lifetime must be positive.");
         }
 
-        var token = prefix + Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
+        var token = "glcbt-" + Base64UrlEncode(RandomNumberGenerator.GetBytes(24));
         var now = _time.GetUtcNow();
-        var expires = now + lifetime;
+        var expires = now + duration;
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO proxy_tokens (kind, token_hash, name, subject, created_at, expires_at)
-            VALUES ($kind, $hash, $name, $subject, $created, $expires);
+            INSERT INTO ci_job_tokens (token_hash, job_id, job, created_at, expires_at)
+            VALUES ($hash, $job_id, $job, $created, $expires);
             SELECT last_insert_rowid();
             """;
-        command.Parameters.AddWithValue("$kind", kind);
         command.Parameters.AddWithValue("$hash", Hash(token));
-        command.Parameters.AddWithValue("$name", name);
-        command.Parameters.AddWithValue("$subject", subject);
+        command.Parameters.AddWithValue("$job_id", job.JobId);
+        command.Parameters.AddWithValue("$job", JsonSerializer.Serialize(job, s_json));
         command.Parameters.AddWithValue("$created", now.ToUnixTimeMilliseconds());
         command.Parameters.AddWithValue("$expires", expires.ToUnixTimeMilliseconds());
         var id = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         return new IssuedToken(id, token, expires);
     }
 
-    private async Task<string?> VerifyAsync(string kind, string token, CancellationToken cancellationToken)
+    public async Task<CiJob?> VerifyAsync(string token, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -109,24 +79,30 @@ internal sealed class SqliteProxyTokenStore : ICiJobTokenService, IPersonalAcces
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT subject FROM proxy_tokens
-            WHERE kind = $kind AND token_hash = $hash AND revoked_at IS NULL AND expires_at > $now
+            SELECT job FROM ci_job_tokens
+            WHERE token_hash = $hash AND revoked_at IS NULL AND expires_at > $now
             """;
-        command.Parameters.AddWithValue("$kind", kind);
         command.Parameters.AddWithValue("$hash", Hash(token));
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json
+            ? JsonSerializer.Deserialize<CiJob>(json, s_json)
+            : null;
     }
 
-    private async Task<bool> RevokeAsync(string kind, string token, CancellationToken cancellationToken)
+    public async Task<bool> RevokeAsync(string token, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE proxy_tokens SET revoked_at = $now WHERE kind = $kind AND token_hash = $hash AND revoked_at IS NULL";
-        command.Parameters.AddWithValue("$kind", kind);
+        command.CommandText = "UPDATE ci_job_tokens SET revoked_at = $now WHERE token_hash = $hash AND revoked_at IS NULL";
         command.Parameters.AddWithValue("$hash", Hash(token));
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+    }
+
+    public void Dispose()
+    {
+        _keepAlive?.Dispose();
+        _schema.Dispose();
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -143,12 +119,11 @@ internal sealed class SqliteProxyTokenStore : ICiJobTokenService, IPersonalAcces
                     await using var command = connection.CreateCommand();
                     command.CommandText = """
                         PRAGMA journal_mode = WAL;
-                        CREATE TABLE IF NOT EXISTS proxy_tokens (
+                        CREATE TABLE IF NOT EXISTS ci_job_tokens (
                             id INTEGER PRIMARY KEY AUTOINCREMENT,
-                            kind TEXT NOT NULL,
                             token_hash TEXT NOT NULL UNIQUE,
-                            name TEXT NOT NULL,
-                            subject TEXT NOT NULL,
+                            job_id INTEGER NOT NULL,
+                            job TEXT NOT NULL,
                             created_at INTEGER NOT NULL,
                             expires_at INTEGER NOT NULL,
                             revoked_at INTEGER
