@@ -21,6 +21,9 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
 {
     internal const int ChunkSize = 32 * 1024;
 
+    /// <summary>Largest response data frame (well below KAS's 4 MiB message limit).</summary>
+    internal const int MaxChunkSize = 256 * 1024;
+
     public string ServiceName => KubernetesApi.Descriptor.FullName;
 
     public IReadOnlyList<string> MethodNames { get; } = [KubernetesApi.Descriptor.FindMethodByName("MakeRequest").Name];
@@ -189,21 +192,77 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
         return new HttpResponse { Header = new HttpResponse.Types.Header { Response = head } }.ToByteString();
     }
 
+    /// <summary>
+    /// Streams the response body as data frames. A frame carries what one read returned plus whatever the next reads
+    /// return at once (already buffered), up to <see cref="MaxChunkSize"/>: bulk bodies (large LISTs) travel in few big
+    /// frames, while a trickle (watch events, <c>logs -f</c>) is sent as soon as it arrives, never held back.
+    /// </summary>
     private static async Task StreamBodyAsync(AgentTunnelCall call, Stream body, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkSize);
+        var readOutstanding = false;
         try
         {
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            var filled = await body.ReadAsync(buffer.AsMemory(0, MaxChunkSize), cancellationToken).ConfigureAwait(false);
+            while (filled > 0)
             {
-                var frame = new HttpResponse { Data = new HttpResponse.Types.Data { Data_ = ByteString.CopyFrom(buffer, 0, read) } };
+                ValueTask<int> pending = default;
+                var waiting = false;
+                var eof = false;
+                while (filled < MaxChunkSize)
+                {
+                    var read = body.ReadAsync(buffer.AsMemory(filled, MaxChunkSize - filled), cancellationToken);
+                    if (!read.IsCompleted)
+                    {
+                        // Nothing more is buffered: send what we have while this read waits (it fills the rest of the buffer).
+                        pending = read;
+                        waiting = true;
+                        readOutstanding = true;
+                        break;
+                    }
+
+                    var n = await read.ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        eof = true;
+                        break;
+                    }
+
+                    filled += n;
+                }
+
+                // ToByteString copies the bytes before the first await, so wrapping the rented buffer is safe.
+                var frame = new HttpResponse { Data = new HttpResponse.Types.Data { Data_ = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, filled)) } };
                 await call.SendMessageAsync(frame.ToByteString(), cancellationToken).ConfigureAwait(false);
+                if (eof)
+                {
+                    break;
+                }
+
+                if (waiting)
+                {
+                    var n = await pending.ConfigureAwait(false);
+                    readOutstanding = false;
+                    if (n > 0)
+                    {
+                        Buffer.BlockCopy(buffer, filled, buffer, 0, n);
+                    }
+
+                    filled = n;
+                }
+                else
+                {
+                    filled = await body.ReadAsync(buffer.AsMemory(0, MaxChunkSize), cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // A read still in flight may write into the buffer later: leave that one to the GC.
+            if (!readOutstanding)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

@@ -26,6 +26,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     private readonly TunnelMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _cts;
+    private readonly CancellationToken _callToken;
     private readonly Channel<ByteString> _outgoing = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
     private readonly Channel<ByteString> _incoming = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
     private readonly TaskCompletionSource<Metadata> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -55,6 +56,9 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
             var remaining = deadline.ToUniversalTime() - DateTime.UtcNow;
             _cts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
         }
+
+        // Taken once: the source is disposed when the call ends, while the caller may still write.
+        _callToken = _cts.Token;
     }
 
     public Task<Metadata> ResponseHeadersAsync => _headers.Task;
@@ -85,10 +89,14 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
 
     public async Task WriteAsync(TRequest message) => await WriteAsync(message, CancellationToken.None).ConfigureAwait(false);
 
+    /// <summary>
+    /// Queues a message for the agent. Like Grpc.Net.Client, a write after the call ended throws
+    /// <see cref="InvalidOperationException"/> when the agent already answered successfully, else the call's <see cref="RpcException"/>.
+    /// </summary>
     public async Task WriteAsync(TRequest message, CancellationToken cancellationToken)
     {
-        var bytes = ByteString.CopyFrom(Serialize(message));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _cts.Token);
+        var bytes = UnsafeByteOperations.UnsafeWrap(Serialize(message));
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken);
         try
         {
             await _outgoing.Writer.WriteAsync(bytes, linked.Token).ConfigureAwait(false);
@@ -96,7 +104,13 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
         catch (Exception e) when (e is ChannelClosedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             await _finished.Task.ConfigureAwait(false);
-            throw new RpcException(_status ?? new Status(StatusCode.Cancelled, "Call cancelled."), _trailers);
+            var status = _status ?? new Status(StatusCode.Cancelled, "Call cancelled.");
+            if (status.StatusCode == StatusCode.OK)
+            {
+                throw new InvalidOperationException("Can't write the message because the call is complete.", e);
+            }
+
+            throw new RpcException(status, _trailers);
         }
     }
 
@@ -128,7 +142,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
 
     private async Task RunAsync()
     {
-        var ct = _cts.Token;
+        var ct = _callToken;
         Status status;
         try
         {

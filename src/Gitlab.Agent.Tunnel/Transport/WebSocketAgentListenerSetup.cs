@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Gitlab.Agent.Tunnel.Transport;
 
 /// <summary>
-/// With <c>agent.listen.websocket: true</c>: binds the Kestrel endpoint whose connections are the WebSockets accepted
+/// Raises Kestrel's HTTP/2 stream limit (for the tunnel pool) and flow-control windows (for agents far away) and, with <c>agent.listen.websocket: true</c>, binds the Kestrel endpoint whose connections are the WebSockets accepted
 /// on the agent listener (tagged as agent listener, HTTP/2 only), and the optional plain gRPC listener
 /// <c>agent.listen.grpc_address</c> (TLS when the agent listener has a certificate).
 /// </summary>
@@ -19,8 +19,19 @@ internal sealed class WebSocketAgentListenerSetup(IOptions<KasOptions> kasOption
     public void Configure(KestrelServerOptions options)
     {
         var kas = kasOptions.Value;
+        if (!kas.ConfigureKestrel)
+        {
+            return;
+        }
+
+        // One HTTP/2 connection per agent carries up to 500 tunnel streams (Kestrel's default cap is 100).
+        options.Limits.Http2.MaxStreamsPerConnection = Math.Max(options.Limits.Http2.MaxStreamsPerConnection, 1000);
+        // Agents are usually far away: Kestrel's 1 MiB connection / 768 KiB stream windows would cap one agent's responses
+        // at about window / RTT (~20 MB/s at 50 ms). At most 8 MiB per connection waits unread in KAS.
+        options.Limits.Http2.InitialConnectionWindowSize = Math.Max(options.Limits.Http2.InitialConnectionWindowSize, 8 * 1024 * 1024);
+        options.Limits.Http2.InitialStreamWindowSize = Math.Max(options.Limits.Http2.InitialStreamWindowSize, 4 * 1024 * 1024);
         var listen = kas.Configuration.Agent?.Listen;
-        if (!kas.ConfigureKestrel || listen is not { Websocket: true })
+        if (listen is not { Websocket: true })
         {
             return;
         }

@@ -17,7 +17,7 @@ public static class AgentChannels
                 wsOptions ??= new KasWebSocketClientOptions();
                 if (address.Scheme == "wss" && wsOptions.CaCertificates.Count == 0)
                 {
-                    wsOptions.CaCertificates.Add(TestCertificates.Shared.Ca);
+                    wsOptions.CaCertificates.Add(SharedTls.Ca);
                 }
 
                 return KasWebSocketTransport.CreateChannel(address, wsOptions);
@@ -42,7 +42,7 @@ public static class AgentChannels
 
                         using var chain = new X509Chain();
                         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                        chain.ChainPolicy.CustomTrustStore.Add(TestCertificates.Shared.Ca);
+                        chain.ChainPolicy.CustomTrustStore.Add(SharedTls.Ca);
                         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
                         return errors == SslPolicyErrors.RemoteCertificateChainErrors && chain.Build((X509Certificate2)cert!);
                     };

@@ -96,7 +96,7 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
                 {
                     o.TokenDatabasePath = tokenDb;
                     o.UrlPathPrefix = "/k8s-proxy";
-                    o.CertificateAuthorityFile = TestCertificates.Shared.CaFile;
+                    o.CertificateAuthorityFile = SharedTls.CaFile;
                 });
             },
             MapEndpoints = app =>
@@ -170,7 +170,7 @@ internal sealed class ProxyEnvironment : IAsyncDisposable
     /// <summary>A kubeconfig for the proxy with an arbitrary bearer token (for refused credentials).</summary>
     public string KubeconfigWithToken(string token)
     {
-        var ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(TestCertificates.Shared.CaPem));
+        var ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(SharedTls.CaPem));
         return WriteKubeconfig($$"""
             apiVersion: v1
             kind: Config

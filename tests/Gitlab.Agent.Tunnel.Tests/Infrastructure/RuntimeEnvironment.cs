@@ -35,7 +35,7 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
     {
         _transport = transport;
         Cluster = cluster;
-        var (cert, key, _) = Gitlab.Agent.TestUtilities.TestCertificates.CreatePemFiles(_directory.Combine("tls"));
+        var (cert, key, _) = TestCertificates.CreatePemFiles(_directory.Combine("tls"));
         _tls = (cert, key);
     }
 

@@ -81,7 +81,7 @@ public sealed class TestKasServer : IAsyncDisposable
                 o.Protocols = websocket ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http2;
                 if (tls)
                 {
-                    o.UseHttps(TestCertificates.Shared.Server);
+                    o.UseHttps(SharedTls.Server);
                 }
             });
             if (websocket)
@@ -95,7 +95,7 @@ public sealed class TestKasServer : IAsyncDisposable
                 {
                     k8sListen = o;
                     o.Protocols = HttpProtocols.Http1AndHttp2;
-                    o.UseHttps(TestCertificates.Shared.Server);
+                    o.UseHttps(SharedTls.Server);
                 });
             }
 

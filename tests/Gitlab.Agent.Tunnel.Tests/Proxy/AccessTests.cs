@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Gitlab.Agent.Kas.Users;
 using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
+using k8s;
+using k8s.Models;
 
 namespace Gitlab.Agent.Tunnel.Tests.Proxy;
 
@@ -46,6 +48,8 @@ public sealed class AccessTests
         return (JsonObject)JsonNode.Parse(result.Stdout)!["status"]!["userInfo"]!;
     }
 
+    public static TheoryData<KasTransport> Transports => KubectlThroughKasTests.Transports;
+
     internal static List<string> Strings(JsonNode? node) => node is JsonArray a ? a.Select(x => x!.GetValue<string>()).ToList() : [];
 
     [Fact]
@@ -86,10 +90,67 @@ public sealed class AccessTests
         Assert.Equal(["blue"], Strings(((JsonObject)user["extra"]!)["team"]));
     }
 
-    [Fact]
-    public async Task Access_as_agent_lets_the_client_impersonate_and_ci_job_refuses_nested_impersonation()
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Ci_job_impersonation_lets_the_cluster_rbac_decide(KasTransport transport)
     {
-        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        await using var env = await ProxyEnvironment.StartAsync(transport, Config, rbac: true);
+        using (var admin = env.Cluster.CreateClient())
+        {
+            // What a real cluster bootstraps as system:discovery, so kubectl may read the API groups.
+            await admin.RbacAuthorizationV1.CreateClusterRoleAsync(new V1ClusterRole
+            {
+                Metadata = new V1ObjectMeta { Name = "discovery" },
+                Rules = [new V1PolicyRule { NonResourceURLs = ["/api", "/api/*", "/apis", "/apis/*", "/version"], Verbs = ["get"] }],
+            });
+            await admin.RbacAuthorizationV1.CreateClusterRoleBindingAsync(new V1ClusterRoleBinding
+            {
+                Metadata = new V1ObjectMeta { Name = "discovery" },
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = "discovery" },
+                Subjects = [new Rbacv1Subject { ApiGroup = "rbac.authorization.k8s.io", Kind = "Group", Name = "system:authenticated" }],
+            });
+            await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "apps" } });
+            await admin.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "settings" } }, "apps");
+            await admin.RbacAuthorizationV1.CreateNamespacedRoleAsync(new V1Role
+            {
+                Metadata = new V1ObjectMeta { Name = "configmap-reader" },
+                Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["configmaps"], Verbs = ["get", "list"] }],
+            }, "apps");
+            // Granted to the job's project group, which only the ci_job impersonation carries.
+            await admin.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new V1RoleBinding
+            {
+                Metadata = new V1ObjectMeta { Name = "app-project-reads-configmaps" },
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "Role", Name = "configmap-reader" },
+                Subjects = [new Rbacv1Subject { ApiGroup = "rbac.authorization.k8s.io", Kind = "Group", Name = "gitlab:project:100" }],
+            }, "apps");
+        }
+
+        var (kubeconfig, _) = await env.JobKubeconfigAsync();
+
+        var allowed = await Kubectl.RunAsync(kubeconfig, ["get", "configmaps", "-n", "apps", "-o", "name"]);
+        Assert.True(allowed.ExitCode == 0, allowed + "\n" + env.Logs);
+        Assert.Contains("configmap/settings", allowed.Stdout, StringComparison.Ordinal);
+
+        var deniedVerb = await Kubectl.RunAsync(kubeconfig, ["delete", "configmap", "settings", "-n", "apps"]);
+        Assert.NotEqual(0, deniedVerb.ExitCode);
+        Assert.True(deniedVerb.Stderr.Contains("User \"gitlab:ci_job:1001\" cannot delete resource \"configmaps\"", StringComparison.Ordinal), deniedVerb.ToString());
+
+        var deniedNamespace = await Kubectl.RunAsync(kubeconfig, ["get", "configmaps", "-n", "default"]);
+        Assert.NotEqual(0, deniedNamespace.ExitCode);
+        Assert.Contains("Forbidden", deniedNamespace.Stderr, StringComparison.Ordinal);
+
+        // A project without the group binding is refused by the same cluster RBAC.
+        var (other, _) = await env.JobKubeconfigAsync(ProxyEnvironment.Job(jobId: 1002, projectPath: "group/app", projectId: 999));
+        var otherProject = await Kubectl.RunAsync(other, ["get", "configmaps", "-n", "apps"]);
+        Assert.NotEqual(0, otherProject.ExitCode);
+        Assert.True(otherProject.Stderr.Contains("User \"gitlab:ci_job:1002\" cannot list resource \"configmaps\"", StringComparison.Ordinal), otherProject.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Access_as_agent_lets_the_client_impersonate_and_ci_job_refuses_nested_impersonation(KasTransport transport)
+    {
+        await using var env = await ProxyEnvironment.StartAsync(transport, Config);
         var (plain, _) = await env.JobKubeconfigAsync(ProxyEnvironment.Job(projectPath: "group/plain", projectId: 101));
         var (ciJob, _) = await env.JobKubeconfigAsync();
 
@@ -107,10 +168,11 @@ public sealed class AccessTests
         Assert.NotEqual(0, nestedGet.ExitCode);
     }
 
-    [Fact]
-    public async Task Unauthorized_project_is_forbidden_and_unknown_or_revoked_tokens_are_unauthorized()
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Unauthorized_project_is_forbidden_and_unknown_or_revoked_tokens_are_unauthorized(KasTransport transport)
     {
-        await using var env = await ProxyEnvironment.StartAsync(KasTransport.Grpc, Config);
+        await using var env = await ProxyEnvironment.StartAsync(transport, Config);
         var stranger = await env.JobTokens.IssueAsync(ProxyEnvironment.Job(projectPath: "elsewhere/app", projectId: 500));
         var strangerConfig = env.KubeconfigWithToken($"ci:{ProxyEnvironment.AgentId}:{stranger.Token}");
         var forbidden = await Kubectl.RunAsync(strangerConfig, ["get", "--raw", "/k8s-proxy/api/v1/namespaces"]);

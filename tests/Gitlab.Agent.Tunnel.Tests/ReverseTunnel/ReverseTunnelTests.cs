@@ -4,6 +4,7 @@ using Gitlab.Agent.Protocol.KubernetesApi;
 using Gitlab.Agent.Protocol.ReverseTunnel;
 using Gitlab.Agent.Tunnel.Agent;
 using Gitlab.Agent.Tunnel.Server;
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
 using Google.Protobuf;
 using Grpc.Core;
@@ -63,7 +64,7 @@ public sealed class ReverseTunnelTests
         var echo = new EchoHandler();
         await using var agent = new TestAgent(kas.AgentAddress, Token, [echo], new TunnelAgentOptions { MaxIdleTime = TimeSpan.FromSeconds(1) });
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "two idle tunnels");
 
         var chunks = Enumerable.Range(0, 30).Select(i => Enumerable.Repeat((byte)i, 1000 * i + 1).ToArray()).ToList();
         for (var round = 0; round < 3; round++)
@@ -77,7 +78,7 @@ public sealed class ReverseTunnelTests
 
         Assert.Equal(3, echo.Started);
         // Used streams are replaced; the streams added while busy close after MaxIdleTime.
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2 && agent.Manager.TotalCount == 2, "pool back to two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2 && agent.Manager.TotalCount == 2), "pool back to two idle tunnels");
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class ReverseTunnelTests
         await using var kas = await TunnelKas.StartAsync(KasTransport.Grpc, Authenticator(), s => s.Configure<TunnelServerOptions>(o => o.FindTimeout = TimeSpan.FromSeconds(1)));
         await using var agent = new TestAgent(kas.AgentAddress, Token, [new EchoHandler()]);
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "two idle tunnels");
         var client = new Gitlab.Agent.Protocol.AgentRegistrar.AgentRegistrar.AgentRegistrarClient(provider.GetCallInvoker(Agent.AgentId));
 
         var e = await Assert.ThrowsAsync<RpcException>(async () => await client.RegisterAsync(new()));
@@ -145,17 +146,17 @@ public sealed class ReverseTunnelTests
         var echo = new EchoHandler();
         await using var agent = new TestAgent(kas.AgentAddress, Token, [echo], new TunnelAgentOptions { MaxIdleTime = TimeSpan.FromSeconds(1) });
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "two idle tunnels");
 
         var calls = Enumerable.Range(0, 25).Select(_ => CallAsync(provider, "BLOCK", [[1]])).ToList();
-        await Eventually.TrueAsync(() => Volatile.Read(ref echo.Started) == 25, "all 25 calls reach the agent at once");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref echo.Started) == 25), "all 25 calls reach the agent at once");
         Assert.True(agent.Manager.TotalCount >= 27, $"pool holds busy + idle streams, got {agent.Manager.TotalCount}");
         Assert.True(agent.Manager.IdleCount >= 2, $"pool keeps idle streams, got {agent.Manager.IdleCount}");
         echo.Release.SetResult();
         await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
 
-        await Eventually.TrueAsync(() => agent.Manager.TotalCount == 2, "idle streams above the minimum close after MaxIdleTime");
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "KAS drops closed idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(agent.Manager.TotalCount == 2), "idle streams above the minimum close after MaxIdleTime");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "KAS drops closed idle tunnels");
         Assert.Equal(StatusCode.OK, (await CallAsync(provider, "GET", [[3]])).Data.Count == 1 ? StatusCode.OK : StatusCode.Unknown);
     }
 
@@ -168,7 +169,7 @@ public sealed class ReverseTunnelTests
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
 
         var calls = Enumerable.Range(0, 6).Select(_ => CallAsync(provider, "BLOCK", [[1]])).ToList();
-        await Eventually.TrueAsync(() => Volatile.Read(ref echo.Started) == 4, "four calls served");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref echo.Started) == 4), "four calls served");
         await Task.Delay(500);
         Assert.Equal(4, Volatile.Read(ref echo.Started));
         Assert.Equal(4, agent.Manager.TotalCount);
@@ -188,13 +189,13 @@ public sealed class ReverseTunnelTests
         using var cts = new CancellationTokenSource();
 
         var call = CallAsync(provider, "BLOCK", [[1]], ct: cts.Token);
-        await Eventually.TrueAsync(() => Volatile.Read(ref echo.Started) == 1, "call reached the agent");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref echo.Started) == 1), "call reached the agent");
         await cts.CancelAsync();
 
         var e = await Assert.ThrowsAnyAsync<Exception>(() => call);
         Assert.True(e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled }, e.ToString());
-        await Eventually.TrueAsync(() => Volatile.Read(ref echo.Cancelled) == 1, "agent handler cancelled");
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2 && agent.Manager.TotalCount == 2, "pool back to two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref echo.Cancelled) == 1), "agent handler cancelled");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2 && agent.Manager.TotalCount == 2), "pool back to two idle tunnels");
     }
 
     [Fact]
@@ -234,7 +235,7 @@ public sealed class ReverseTunnelTests
         var descriptor = new Protocol.ReverseTunnel.Info.AgentDescriptor();
         descriptor.Services.Add(new Protocol.ReverseTunnel.Info.Service { Name = "gitlab.agent.kubernetes_api.rpc.KubernetesApi", Methods = { new Protocol.ReverseTunnel.Info.Method { Name = "MakeRequest" } } });
         await rogue.RequestStream.WriteAsync(new ConnectRequest { Descriptor_ = new AgentDescriptorFrame { AgentDescriptor = descriptor } });
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 1, "rogue tunnel parked");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 1), "rogue tunnel parked");
 
         var call = CallAsync(provider, "GET", []);
         Assert.True(await rogue.ResponseStream.MoveNext(CancellationToken.None));
@@ -255,7 +256,7 @@ public sealed class ReverseTunnelTests
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
         var echo = new EchoHandler();
         await using var agent = new TestAgent(kas.AgentAddress, Token, [echo]);
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "two idle tunnels");
 
         // A tunnel that registers last is picked first; it answers like an agent closing an idle stream.
         using var channel = AgentChannels.Create(kas.AgentAddress);
@@ -264,7 +265,7 @@ public sealed class ReverseTunnelTests
         var descriptor = new Protocol.ReverseTunnel.Info.AgentDescriptor();
         descriptor.Services.Add(new Protocol.ReverseTunnel.Info.Service { Name = "gitlab.agent.kubernetes_api.rpc.KubernetesApi", Methods = { new Protocol.ReverseTunnel.Info.Method { Name = "MakeRequest" } } });
         await retiring.RequestStream.WriteAsync(new ConnectRequest { Descriptor_ = new AgentDescriptorFrame { AgentDescriptor = descriptor } });
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 3, "retiring tunnel parked");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 3), "retiring tunnel parked");
 
         var call = CallAsync(provider, "GET", [[1, 2, 3], [4]]);
         Assert.True(await retiring.ResponseStream.MoveNext(CancellationToken.None));
@@ -287,11 +288,11 @@ public sealed class ReverseTunnelTests
         await using var kas = await TunnelKas.StartAsync(KasTransport.Grpc, Authenticator(), s => s.Configure<TunnelServerOptions>(o => o.FindTimeout = TimeSpan.FromSeconds(2)));
         var provider = kas.Services.GetRequiredService<ITunnelConnectionProvider>();
         var agent = new TestAgent(kas.AgentAddress, Token, [new EchoHandler()]);
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 2, "two idle tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 2), "two idle tunnels");
 
         await agent.DisposeAsync();
 
-        await Eventually.TrueAsync(() => provider.GetIdleTunnelCount(Agent.AgentId) == 0, "KAS drops the closed tunnels");
+        await Eventually.TrueAsync(() => Task.FromResult(provider.GetIdleTunnelCount(Agent.AgentId) == 0), "KAS drops the closed tunnels");
         var e = await Assert.ThrowsAsync<RpcException>(() => CallAsync(provider, "GET", [[1]]));
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
     }

@@ -179,7 +179,7 @@ public sealed class WebSocketTransportTests
             Assert.Equal(StatusCode.Unavailable, e.StatusCode);
         }
 
-        var trusting = new KasWebSocketClientOptions().AddCaCertificateFile(TestCertificates.Shared.CaFile);
+        var trusting = new KasWebSocketClientOptions().AddCaCertificateFile(SharedTls.CaFile);
         using (var channel = AgentChannels.Create(kas.AgentAddress, trusting))
         {
             Assert.Equal(new byte[] { 9 }, Assert.Single(await EchoAsync(channel, [[9]], CancellationToken.None)));

@@ -10,6 +10,7 @@ namespace Gitlab.Agent.Tunnel.Server.Proxy;
 /// Shapes the request that enters the tunnel: path without the proxy prefix, KAS credentials removed (headers and
 /// the <c>gitlab-agent-id</c>/<c>gitlab-csrf-token</c> query parameters), the original method kept for upgrade requests
 /// (YARP sends upgrades as GET), a <c>Via</c> hop, and the agent id and impersonation for <see cref="TunnelHttpMessageHandler"/>.
+/// Streamed responses (no <c>Content-Length</c>) get their headers sent at once.
 /// </summary>
 internal sealed class ProxyTransformer(PathString prefix, long agentId, ImpersonationConfig? impersonation) : HttpTransformer
 {
@@ -43,5 +44,19 @@ internal sealed class ProxyTransformer(PathString prefix, long agentId, Imperson
         proxyRequest.RequestUri = new Uri(destinationPrefix.TrimEnd('/') + path.ToUriComponent() + queryString.ToUriComponent());
         proxyRequest.Options.Set(TunnelHttpMessageHandler.AgentIdKey, agentId);
         proxyRequest.Options.Set(TunnelHttpMessageHandler.ImpersonationKey, impersonation);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        if (proceed && proxyResponse is { StatusCode: not System.Net.HttpStatusCode.SwitchingProtocols } && proxyResponse.Content.Headers.ContentLength is null)
+        {
+            // A streamed body (watch, logs -f) may not produce a byte for a long time: send the headers now, as the
+            // API server does, so clients see the response start instead of waiting for the first event.
+            await httpContext.Response.StartAsync(cancellationToken).ConfigureAwait(false);
+            await httpContext.Response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return proceed;
     }
 }

@@ -45,10 +45,17 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
             }
             else
             {
-                await writer.WriteAsync(new GrpcHttpRequest { Trailer = new GrpcHttpRequest.Types.Trailer() }, cancellationToken).ConfigureAwait(false);
-                if (!upgrade)
+                try
                 {
-                    await writer.CompleteAsync().ConfigureAwait(false);
+                    await writer.WriteAsync(new GrpcHttpRequest { Trailer = new GrpcHttpRequest.Types.Trailer() }, cancellationToken).ConfigureAwait(false);
+                    if (!upgrade)
+                    {
+                        await writer.CompleteAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is InvalidOperationException or RpcException)
+                {
+                    // The agent answered (or failed) before reading our trailer: the response below tells which.
                 }
 
                 body = Task.CompletedTask;

@@ -1,0 +1,222 @@
+// Kubernetes API through KAS (proxy + reverse tunnel + agentk) versus straight to the same test cluster, in one run.
+//   dotnet run -c Release --project bench/Gitlab.Agent.Tunnel.Bench -- [--transport grpc|grpcs|ws|wss]
+//       [--gets 2000] [--list-mb 100] [--rounds 3] [--watches 100] [--verbose]
+// Targets: small GET latency through KAS <= 1.5x direct (p50 and p99); 100 MB LIST throughput through KAS >= 50 % of
+// direct; 100 concurrent watches through KAS held for the whole run, each receiving every event (zero drops).
+// The two paths are measured alternately (request by request, round by round, the first path switching each time)
+// so that the load of a shared machine hits both equally.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Gitlab.Agent.Tunnel.Bench;
+using k8s;
+using k8s.Models;
+
+var transport = Arg("--transport", "grpc");
+if (transport is not ("grpc" or "grpcs" or "ws" or "wss"))
+{
+    Console.Error.WriteLine($"--transport must be grpc, grpcs, ws or wss, not '{transport}'");
+    return 2;
+}
+
+var gets = int.Parse(Arg("--gets", "2000"), CultureInfo.InvariantCulture);
+var listMb = int.Parse(Arg("--list-mb", "100"), CultureInfo.InvariantCulture);
+var rounds = int.Parse(Arg("--rounds", "3"), CultureInfo.InvariantCulture);
+var watches = int.Parse(Arg("--watches", "100"), CultureInfo.InvariantCulture);
+const string SmallPath = "/api/v1/namespaces/bench/configmaps/small";
+const string ListPath = "/api/v1/namespaces/big/configmaps";
+
+await using var env = await BenchEnvironment.StartAsync(transport, args.Contains("--verbose"));
+
+// Data: one small object, listMb objects of ~1 MB, a namespace whose changes the watches follow.
+using var admin = env.Cluster.CreateClient();
+foreach (var ns in new[] { "bench", "big", "watched" })
+{
+    await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+}
+
+await admin.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "small" }, Data = new Dictionary<string, string> { ["k"] = "v" } }, "bench");
+var megabyte = new string('x', 1_000_000);
+for (var i = 0; i < listMb; i++)
+{
+    await admin.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"blob-{i:D3}" }, Data = new Dictionary<string, string> { ["v"] = megabyte } }, "big");
+}
+
+Console.WriteLine($"transport={transport} gets={gets} list={listMb} MB x {rounds} rounds watches={watches} cores={Environment.ProcessorCount} {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}");
+
+// Warm up both paths (connections, JIT, the agent's tunnel pool).
+for (var i = 0; i < 100; i++)
+{
+    await TimeGetAsync(env.Direct, SmallPath);
+    await TimeGetAsync(env.ViaKas, SmallPath);
+}
+
+// Watches through KAS, from one resource version, held while everything else runs.
+var watchVersion = JsonNode.Parse(await env.Direct.GetStringAsync("api/v1/namespaces/watched/configmaps"))!["metadata"]!["resourceVersion"]!.GetValue<string>();
+var watchers = Enumerable.Range(0, watches)
+    .Select(_ => new Watcher(env.ViaKas, $"api/v1/namespaces/watched/configmaps?watch=true&resourceVersion={watchVersion}&allowWatchBookmarks=false"))
+    .ToList();
+await Task.WhenAll(watchers.Select(w => w.Started)).WaitAsync(TimeSpan.FromSeconds(60));
+Console.WriteLine($"{watches} watches open through KAS");
+
+var events = 0;
+async Task TouchWatchedAsync()
+{
+    events++;
+    await admin.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"event-{events}" } }, "watched");
+}
+
+// Small GET latency, request by request, alternating which path goes first.
+var directTimes = new List<double>(gets);
+var kasTimes = new List<double>(gets);
+for (var i = 0; i < gets; i++)
+{
+    if (i % 2 == 0)
+    {
+        directTimes.Add(await TimeGetAsync(env.Direct, SmallPath));
+        kasTimes.Add(await TimeGetAsync(env.ViaKas, SmallPath));
+    }
+    else
+    {
+        kasTimes.Add(await TimeGetAsync(env.ViaKas, SmallPath));
+        directTimes.Add(await TimeGetAsync(env.Direct, SmallPath));
+    }
+
+    if (i % 200 == 0)
+    {
+        await TouchWatchedAsync();
+    }
+}
+
+// CPU time the whole process (client, KAS, agentk and cluster alike) spends per small GET on each path.
+var cpuPerGet = new Dictionary<string, double>();
+foreach (var (name, client) in new[] { ("direct", env.Direct), ("kas", env.ViaKas) })
+{
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var n = Math.Max(100, gets / 4);
+    for (var i = 0; i < n; i++)
+    {
+        await TimeGetAsync(client, SmallPath);
+    }
+
+    cpuPerGet[name] = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / n;
+}
+
+Console.WriteLine("small GETs done");
+
+// Large LIST throughput, round by round, alternating which path goes first.
+var directRates = new List<(double Rate, double CpuMsPerMb)>();
+var kasRates = new List<(double Rate, double CpuMsPerMb)>();
+if (listMb > 0)
+{
+    // One untimed round per path first: the LIST code paths get compiled to their final tier like the GET ones.
+    await ListRateAsync(env.Direct);
+    await ListRateAsync(env.ViaKas);
+    for (var round = 0; round < rounds; round++)
+    {
+        if (round % 2 == 0)
+        {
+            directRates.Add(await ListRateAsync(env.Direct));
+            kasRates.Add(await ListRateAsync(env.ViaKas));
+        }
+        else
+        {
+            kasRates.Add(await ListRateAsync(env.ViaKas));
+            directRates.Add(await ListRateAsync(env.Direct));
+        }
+
+        await TouchWatchedAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LIST round {round + 1}: direct {directRates[^1].Rate:0} MB/s, through KAS {kasRates[^1].Rate:0} MB/s"));
+    }
+}
+
+// Every watch must still be open and have seen every event.
+var deadline = Stopwatch.StartNew();
+while (deadline.Elapsed < TimeSpan.FromSeconds(30) && watchers.Any(w => w.Events < events && w.EndedBecause is null))
+{
+    await Task.Delay(100);
+}
+
+var incomplete = watchers.Where(w => w.EndedBecause is not null || w.Events < events).ToList();
+var missedEvents = watchers.Sum(w => Math.Max(0, events - w.Events));
+foreach (var reason in incomplete.Select(w => w.EndedBecause ?? $"saw {w.Events} of {events} events").Distinct().Take(5))
+{
+    Console.WriteLine($"incomplete watch: {reason}");
+}
+
+foreach (var w in watchers)
+{
+    await w.StopAsync();
+    w.Dispose();
+}
+
+Console.WriteLine();
+Console.WriteLine($"Transport {transport}: kubectl-style client -> KAS /k8s-proxy (TLS, HTTP/2) -> {transport} tunnel -> agentk -> test cluster, versus client -> test cluster");
+Console.WriteLine();
+Console.WriteLine("| Measurement | Direct | Through KAS | Ratio | Target | Result |");
+Console.WriteLine("|---|---|---|---|---|---|");
+Row($"small GET p50 (ms, n={gets})", P(directTimes, 0.50), P(kasTimes, 0.50), "KAS/direct <= 1.5", r => r <= 1.5);
+Row($"small GET p99 (ms, n={gets})", P(directTimes, 0.99), P(kasTimes, 0.99), "KAS/direct <= 1.5", r => r <= 1.5);
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| small GET CPU time (ms per request, all components) | {cpuPerGet["direct"]:0.00} | {cpuPerGet["kas"]:0.00} | {cpuPerGet["kas"] / cpuPerGet["direct"]:0.00} | (info) | - |"));
+if (listMb > 0)
+{
+    Row($"{listMb} MB LIST (MB/s, best of {rounds})", directRates.Max(r => r.Rate), kasRates.Max(r => r.Rate), "KAS/direct >= 0.5", r => r >= 0.5);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| LIST CPU time (ms per MB, all components, median) | {Median(directRates.Select(r => r.CpuMsPerMb)):0.00} | {Median(kasRates.Select(r => r.CpuMsPerMb)):0.00} | {Median(kasRates.Select(r => r.CpuMsPerMb)) / Median(directRates.Select(r => r.CpuMsPerMb)):0.00} | (info) | - |"));
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"| {watches} watches held through KAS, {events} events each | - | {watches - incomplete.Count} complete, {incomplete.Count} incomplete, {missedEvents} events missed | - | 0 missed | {(missedEvents == 0 && incomplete.Count == 0 ? "PASS" : "MISS")} |"));
+return 0;
+
+static void Row(string name, double direct, double viaKas, string target, Func<double, bool> pass)
+{
+    var ratio = viaKas / direct;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {direct:0.00} | {viaKas:0.00} | {ratio:0.00} | {target} | {(pass(ratio) ? "PASS" : "MISS")} |"));
+}
+
+static double Median(IEnumerable<double> values) => P(values.ToList(), 0.5);
+
+static double P(List<double> values, double p) =>
+    values.Order().ElementAt((int)Math.Clamp(Math.Ceiling(p * values.Count) - 1, 0, values.Count - 1));
+
+static async Task<double> TimeGetAsync(HttpClient client, string path)
+{
+    var started = Stopwatch.GetTimestamp();
+    using var response = await client.GetAsync(path.TrimStart('/'), HttpCompletionOption.ResponseContentRead);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new HttpRequestException($"GET {client.BaseAddress}{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+}
+
+static async Task<(double Rate, double CpuMsPerMb)> ListRateAsync(HttpClient client)
+{
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var started = Stopwatch.GetTimestamp();
+    using var response = await client.GetAsync(ListPath.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new HttpRequestException($"LIST {client.BaseAddress}{ListPath}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    await using var body = await response.Content.ReadAsStreamAsync();
+    var buffer = new byte[64 * 1024];
+    long total = 0;
+    int read;
+    while ((read = await body.ReadAsync(buffer)) > 0)
+    {
+        total += read;
+    }
+
+    var megabytes = total / 1e6;
+    return (megabytes / Stopwatch.GetElapsedTime(started).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / megabytes);
+}
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
