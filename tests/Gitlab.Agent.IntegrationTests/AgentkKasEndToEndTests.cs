@@ -23,7 +23,7 @@ public class AgentkKasEndToEndTests
     }
 
     private static string LastAgentCommit(ConfigPropagationEnvironment environment) =>
-        (string)environment.AgentLogs.Snapshot().Last(l => l.Message == "Config: new commit").Fields["commitId"]!;
+        (string)environment.AgentLogs.Logs.Last(l => l.Message == "Config: new commit").Fields["commitId"]!;
 
     [Fact]
     public async Task A_pushed_config_change_reaches_the_agent_module()
@@ -46,7 +46,7 @@ public class AgentkKasEndToEndTests
         Assert.Equal(commit, agent!.LastConfigurationCommit);
 
         // The happy path logs no warning or error on the agent side (registration included).
-        Assert.DoesNotContain(environment.AgentLogs.Snapshot(), l => l.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(environment.AgentLogs.Logs, l => l.Level >= LogLevel.Warning);
         var connection = await WaitForAsync(
             () => environment.Registry.ListConnectionsAsync(environment.AgentId),
             c => c.Count > 0);
@@ -67,7 +67,7 @@ public class AgentkKasEndToEndTests
         // The next (and only) message is the config change; the docs commit produced none.
         Assert.Equal("ns-after-docs", (await environment.Module.NextAsync()).Marker);
         await environment.AgentLogs.WaitForAsync(l => l.Message == "Config: new commit" && (string?)l.Fields["commitId"] == changed);
-        var commits = environment.AgentLogs.Snapshot().Where(l => l.Message == "Config: new commit").Select(l => (string)l.Fields["commitId"]!).ToList();
+        var commits = environment.AgentLogs.Logs.Where(l => l.Message == "Config: new commit").Select(l => (string)l.Fields["commitId"]!).ToList();
         Assert.DoesNotContain(unrelated, commits);
         Assert.Equal(2, commits.Count);
     }
@@ -85,7 +85,7 @@ public class AgentkKasEndToEndTests
             () => environment.Registry.GetAgentAsync(environment.AgentId),
             a => a?.LastConfigurationErrorCommit == bad);
         Assert.Contains("manifest_projectz", agent!.LastConfigurationError, StringComparison.Ordinal);
-        Assert.Contains(environment.KasLogs.Snapshot(), l => l.Level >= LogLevel.Warning && l.Message.Contains("manifest_projectz", StringComparison.Ordinal));
+        Assert.Contains(environment.KasLogs.Logs, l => l.Level >= LogLevel.Warning && l.Message.Contains("manifest_projectz", StringComparison.Ordinal));
 
         // The agent still runs the previous configuration and got no message for the broken commit.
         Assert.False(environment.Module.Observed.Reader.TryRead(out _));

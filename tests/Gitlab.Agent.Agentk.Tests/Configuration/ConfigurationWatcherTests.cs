@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Agentk.Hosting;
 using Gitlab.Agent.Agentk.Kas;
 using Gitlab.Agent.Agentk.Tests.Infrastructure;
@@ -187,7 +188,7 @@ public class ConfigurationWatcherTests
         };
         var tokenFile = Path.GetTempFileName();
         await File.WriteAllTextAsync(tokenFile, "t");
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLogs();
         using var host = AgentUnderTest.Build(
             o =>
             {
@@ -209,7 +210,7 @@ public class ConfigurationWatcherTests
     [Fact]
     public async Task Invalid_options_make_RunAgentkAsync_return_one()
     {
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLogs();
         using var host = AgentUnderTest.Build(o => o.KasAddress = "ws://kas:8150", logs);
 
         var exitCode = await host.RunAgentkAsync().WaitAsync(TimeSpan.FromSeconds(30));

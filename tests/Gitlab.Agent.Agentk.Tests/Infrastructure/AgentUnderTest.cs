@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Agentk.Configuration;
 using Gitlab.Agent.Agentk.Modules;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ public sealed class AgentUnderTest : IAsyncDisposable
 {
     private readonly string _tokenFile;
 
-    private AgentUnderTest(IHost host, CapturingLoggerProvider logs, RecordingModule module, string tokenFile)
+    private AgentUnderTest(IHost host, CapturedLogs logs, RecordingModule module, string tokenFile)
     {
         Host = host;
         Logs = logs;
@@ -21,11 +22,11 @@ public sealed class AgentUnderTest : IAsyncDisposable
 
     public IHost Host { get; }
 
-    public CapturingLoggerProvider Logs { get; }
+    public CapturedLogs Logs { get; }
 
     public RecordingModule Module { get; }
 
-    public static IHost Build(Action<AgentkOptions> configure, CapturingLoggerProvider logs, Action<IServiceCollection>? services = null)
+    public static IHost Build(Action<AgentkOptions> configure, CapturedLogs logs, Action<IServiceCollection>? services = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -48,7 +49,7 @@ public sealed class AgentUnderTest : IAsyncDisposable
     {
         var tokenFile = Path.GetTempFileName();
         await File.WriteAllTextAsync(tokenFile, "test-token\n");
-        var logs = new CapturingLoggerProvider();
+        var logs = new CapturedLogs();
         var module = new RecordingModule();
         var host = Build(
             o =>

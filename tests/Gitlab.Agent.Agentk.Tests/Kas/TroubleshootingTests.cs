@@ -1,3 +1,5 @@
+using Gitlab.Agent.TestUtilities;
+using TestCertificates = Gitlab.Agent.Agentk.Tests.Infrastructure.TestCertificates;
 using Gitlab.Agent.Agentk.Kas;
 using Gitlab.Agent.Agentk.Tests.Infrastructure;
 using Gitlab.Agent.Protocol.AgentConfiguration;

@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Kas.Repositories;

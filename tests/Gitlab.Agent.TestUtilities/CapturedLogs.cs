@@ -1,16 +1,26 @@
 using Microsoft.Extensions.Logging;
 
-namespace Gitlab.Agent.Agentk.Tests.Infrastructure;
+namespace Gitlab.Agent.TestUtilities;
 
-public sealed record CapturedLog(LogLevel Level, string Category, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Fields, Exception? Exception);
+/// <summary>One captured log entry with its structured fields.</summary>
+public sealed record CapturedLog(LogLevel Level, string Category, EventId EventId, string Message, IReadOnlyDictionary<string, object?> Fields, Exception? Exception)
+{
+    /// <summary>When it was logged (UTC).</summary>
+    public DateTime Time { get; init; } = DateTime.UtcNow;
 
-/// <summary>Collects every log entry that passes the logger factory's filters and lets tests wait for one.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
+    /// <summary>One line for diagnostics: <c>time level category[event id] message exception</c>.</summary>
+    public override string ToString() =>
+        $"{Time:HH:mm:ss.fff} {Level} {Category}[{EventId.Id}] {Message}{(Exception is null ? string.Empty : " " + Exception)}";
+}
+
+/// <summary>Collects the log entries that pass the host's filters and lets callers wait for one.</summary>
+public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly Lock _lock = new();
     private readonly List<CapturedLog> _logs = [];
     private readonly List<(Func<CapturedLog, bool> Predicate, TaskCompletionSource<CapturedLog> Result)> _waiters = [];
 
+    /// <summary>The entries so far.</summary>
     public IReadOnlyList<CapturedLog> Logs
     {
         get
@@ -22,9 +32,15 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         }
     }
 
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
+    /// <summary>The entries so far as diagnostic lines.</summary>
+    public IReadOnlyList<string> Lines => Logs.Select(l => l.ToString()).ToList();
 
-    /// <summary>Waits (30 s by default) for an entry matching <paramref name="predicate"/>, including ones logged before the call.</summary>
+    /// <inheritdoc />
+    public override string ToString() => string.Join('\n', Lines);
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    /// <summary>Waits (30 s by default) for an entry matching <paramref name="predicate"/>, logged before or after the call.</summary>
     public async Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> predicate, TimeSpan? timeout = null)
     {
         var tcs = new TaskCompletionSource<CapturedLog>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,7 +61,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException("no matching log entry; logged:\n" + string.Join("\n", Logs.Select(l => $"{l.Level} {l.Category}: {l.Message}")));
+            throw new TimeoutException("no matching log entry; logged:\n" + ToString());
         }
     }
 
@@ -55,6 +71,10 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         {
             return _logs.Count(predicate);
         }
+    }
+
+    public void Dispose()
+    {
     }
 
     private void Add(CapturedLog log)
@@ -79,11 +99,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         }
     }
 
-    public void Dispose()
-    {
-    }
-
-    private sealed class CapturingLogger(CapturingLoggerProvider provider, string category) : ILogger
+    private sealed class Logger(CapturedLogs owner, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -94,7 +110,7 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
             var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.First().Value)
                 : new Dictionary<string, object?>();
-            provider.Add(new CapturedLog(logLevel, category, eventId, formatter(state, exception), fields, exception));
+            owner.Add(new CapturedLog(logLevel, category, eventId, formatter(state, exception), fields, exception));
         }
     }
 }
