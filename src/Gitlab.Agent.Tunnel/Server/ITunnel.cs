@@ -10,7 +10,14 @@ internal interface ITunnel
 {
     long Id { get; }
 
-    ValueTask SendAsync(ConnectResponse frame, CancellationToken cancellationToken);
+    /// <summary>
+    /// Sends a frame to the agent. A <paramref name="buffered"/> frame may wait for the next unbuffered one or
+    /// <see cref="FlushAsync"/>, so that the frames of one request leave in one write.
+    /// </summary>
+    ValueTask SendAsync(ConnectResponse frame, bool buffered, CancellationToken cancellationToken);
+
+    /// <summary>Sends the buffered frames.</summary>
+    ValueTask FlushAsync(CancellationToken cancellationToken);
 
     /// <summary>Next frame from the agent, or <see langword="null"/> at end of stream.</summary>
     ValueTask<ConnectRequest?> ReadAsync(CancellationToken cancellationToken);
