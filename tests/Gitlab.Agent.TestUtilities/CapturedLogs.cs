@@ -8,6 +8,10 @@ public sealed record CapturedLog(LogLevel Level, string Category, EventId EventI
     /// <summary>When it was logged (UTC).</summary>
     public DateTime Time { get; init; } = DateTime.UtcNow;
 
+    /// <summary>The structured field <paramref name="name"/> as invariant-culture text, or null when the entry has no such field.</summary>
+    public string? Field(string name) =>
+        Fields.TryGetValue(name, out var value) ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+
     /// <summary>One line for diagnostics: <c>time level category[event id] message exception</c>.</summary>
     public override string ToString() =>
         $"{Time:HH:mm:ss.fff} {Level} {Category}[{EventId.Id}] {Message}{(Exception is null ? string.Empty : " " + Exception)}";
@@ -41,7 +45,17 @@ public sealed class CapturedLogs : ILoggerProvider
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     /// <summary>Waits (30 s by default) for an entry matching <paramref name="predicate"/>, logged before or after the call.</summary>
-    public async Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> predicate, TimeSpan? timeout = null)
+    public Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> predicate, TimeSpan? timeout = null) =>
+        WaitForCoreAsync(predicate, "no matching log entry", timeout);
+
+    /// <summary>
+    /// Waits (30 s by default) for an entry matching <paramref name="predicate"/>, logged before or after the call;
+    /// on timeout the error names <paramref name="description"/> (what was waited for).
+    /// </summary>
+    public Task<CapturedLog> WaitForAsync(Func<CapturedLog, bool> predicate, string description, TimeSpan? timeout = null) =>
+        WaitForCoreAsync(predicate, $"no log entry: {description}", timeout);
+
+    private async Task<CapturedLog> WaitForCoreAsync(Func<CapturedLog, bool> predicate, string failure, TimeSpan? timeout)
     {
         var tcs = new TaskCompletionSource<CapturedLog>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
@@ -61,7 +75,7 @@ public sealed class CapturedLogs : ILoggerProvider
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException("no matching log entry; logged:\n" + ToString());
+            throw new TimeoutException(failure + "; logged:\n" + ToString());
         }
     }
 

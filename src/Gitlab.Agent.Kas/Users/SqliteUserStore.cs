@@ -29,11 +29,13 @@ internal sealed class SqliteUserStore : IUserStore
     private readonly TimeProvider _time;
     private readonly SqliteDatabase _database;
     private readonly ConcurrentDictionary<string, CachedUser> _authCache = new(StringComparer.Ordinal);
+    private readonly UserStoreChanges? _changes;
 
-    public SqliteUserStore(SqliteUserStoreOptions options, TimeProvider timeProvider)
+    public SqliteUserStore(SqliteUserStoreOptions options, TimeProvider timeProvider, UserStoreChanges? changes = null)
     {
         _options = options;
         _time = timeProvider;
+        _changes = changes;
         _database = SqliteUserSchema.Open(options.Path);
     }
 
@@ -106,6 +108,7 @@ internal sealed class SqliteUserStore : IUserStore
             """,
             cancellationToken, ("$u", user.Id), ("$k", (int)target.Kind), ("$p", target.Path), ("$l", (int)accessLevel), ("$t", now));
         await tx.CommitAsync(cancellationToken);
+        _changes?.NotifyChanged();
         return new MembershipInfo(user.Id, target, accessLevel, FromUnixMs(now));
     }
 
@@ -117,6 +120,7 @@ internal sealed class SqliteUserStore : IUserStore
         await ExecuteAsync(connection, tx, "DELETE FROM memberships WHERE user_id = $u AND target_kind = $k AND path = $p", cancellationToken,
             ("$u", user.Id), ("$k", (int)target.Kind), ("$p", target.Path));
         await tx.CommitAsync(cancellationToken);
+        _changes?.NotifyChanged();
     }
 
     public async Task<IReadOnlyList<MembershipInfo>> ListMembershipsAsync(long userId, CancellationToken cancellationToken = default)
@@ -204,6 +208,7 @@ internal sealed class SqliteUserStore : IUserStore
         var changed = await ExecuteAsync(connection, null, "UPDATE personal_access_tokens SET revoked_at = COALESCE(revoked_at, $t) WHERE id = $id", cancellationToken,
             ("$t", Now()), ("$id", tokenId));
         _authCache.Clear();
+        _changes?.NotifyChanged();
         if (changed == 0)
         {
             throw new UserStoreException(UserStoreErrorKind.NotFound, $"personal access token {tokenId} does not exist");

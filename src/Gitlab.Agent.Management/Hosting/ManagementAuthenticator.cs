@@ -12,25 +12,13 @@ internal sealed class ManagementAuthenticator(IUserStore users)
 {
     public const string UiCookieName = "_gitlab_agent_ui";
 
-    public static string? TokenFromHeaders(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization["Bearer ".Length..].Trim();
-        }
-
-        var privateToken = request.Headers["PRIVATE-TOKEN"].ToString();
-        return privateToken.Length > 0 ? privateToken.Trim() : null;
-    }
-
     /// <summary>Result of authenticating a request.</summary>
     public readonly record struct Outcome(AuthenticatedUser? User, string? Failure);
 
     public async Task<Outcome> AuthenticateApiAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        var token = TokenFromHeaders(request);
-        if (string.IsNullOrEmpty(token))
+        var token = PersonalAccessTokenHeaders.Read(request);
+        if (token is null)
         {
             return new Outcome(null, "Authentication required: send 'Authorization: Bearer <personal access token>'");
         }

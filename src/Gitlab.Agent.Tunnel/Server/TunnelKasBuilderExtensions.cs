@@ -1,6 +1,7 @@
 using Gitlab.Agent.Config;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Modules;
+using Gitlab.Agent.Kas.Users;
 using Gitlab.Agent.Tunnel.Server;
 using Gitlab.Agent.Tunnel.Server.Access;
 using Gitlab.Agent.Tunnel.Server.Proxy;
@@ -49,6 +50,22 @@ public static class TunnelKasBuilderExtensions
         builder.AddUserStore();
         services.TryAddSingleton<IPersonalAccessTokenService, UserStorePersonalAccessTokens>();
         services.TryAddSingleton<IAgentConfigurationStore, RepositoryAgentConfigurationStore>();
+        services.TryAddSingleton(sp =>
+        {
+            var cache = ProxyAuthorizationCache.Create(
+                sp.GetRequiredService<IOptions<TunnelServerOptions>>().Value, sp.GetService<IOptions<KasOptions>>()?.Value, sp.GetRequiredService<TimeProvider>());
+            if (sp.GetRequiredService<ICiJobTokenService>() is SqliteCiJobTokenStore jobTokenStore)
+            {
+                jobTokenStore.Revoked += cache.InvalidateToken;
+            }
+
+            if (sp.GetService<UserStoreChanges>() is { } userStoreChanges)
+            {
+                userStoreChanges.Changed += (_, _) => cache.InvalidatePersonalAccessTokens();
+            }
+
+            return cache;
+        });
         services.TryAddSingleton<ProxyAuthorizer>();
         services.TryAddSingleton<CiJobTokenEndpoints>();
         services.TryAddSingleton<KubernetesApiProxy>();
@@ -118,6 +135,16 @@ internal sealed class TunnelServerOptionsValidator : IValidateOptions<TunnelServ
         if (options.ActivityTimeout != Timeout.InfiniteTimeSpan && options.ActivityTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.ActivityTimeout)} must be positive or Timeout.InfiniteTimeSpan (got {options.ActivityTimeout}).");
+        }
+
+        if (options.AllowedAgentCacheTtl is { } ttl && ttl < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.AllowedAgentCacheTtl)} must be zero (no caching) or positive (got {ttl}).");
+        }
+
+        if (options.AllowedAgentCacheErrorTtl is { } errorTtl && errorTtl < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(TunnelServerOptions)}.{nameof(options.AllowedAgentCacheErrorTtl)} must be zero (no caching) or positive (got {errorTtl}).");
         }
 
         if (options.ExternalUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))

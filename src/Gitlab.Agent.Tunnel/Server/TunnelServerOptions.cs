@@ -33,4 +33,19 @@ public sealed class TunnelServerOptions
     /// <c>logs -f</c> can stay silent for a long time (keepalive pings keep each hop open).
     /// </summary>
     public TimeSpan ActivityTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How long the Kubernetes API proxy reuses a granted decision for a credential (CI job token or personal access
+    /// token, per agent) before it verifies the token and reads the agent's <c>ci_access</c>/<c>user_access</c> again;
+    /// overrides <c>agent.kubernetes_api.allowed_agent_cache_ttl</c> (default 60 s). <see cref="TimeSpan.Zero"/> turns
+    /// caching of granted decisions off. Revocations through this KAS apply at once regardless.
+    /// </summary>
+    public TimeSpan? AllowedAgentCacheTtl { get; set; }
+
+    /// <summary>
+    /// How long the proxy reuses a refusal (401 invalid token, 403 agent unknown or not shared); overrides
+    /// <c>agent.kubernetes_api.allowed_agent_cache_error_ttl</c> (default 10 s). <see cref="TimeSpan.Zero"/> turns
+    /// caching of refusals off.
+    /// </summary>
+    public TimeSpan? AllowedAgentCacheErrorTtl { get; set; }
 }

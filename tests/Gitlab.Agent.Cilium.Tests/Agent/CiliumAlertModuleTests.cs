@@ -5,6 +5,7 @@ using Gitlab.Agent.Cilium.Tests.Infrastructure;
 using Gitlab.Agent.Protocol.Cilium.Flow;
 using Gitlab.Agent.Protocol.Cilium.Relay;
 using Gitlab.Agent.Testing.Hubble;
+using ManualTimeProvider = Gitlab.Agent.TestUtilities.ManualTimeProvider;
 using Grpc.Core;
 using static Gitlab.Agent.Cilium.Tests.TestData;
 

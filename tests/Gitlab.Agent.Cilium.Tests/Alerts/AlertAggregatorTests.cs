@@ -1,4 +1,5 @@
 using Gitlab.Agent.Cilium.Alerts;
+using Gitlab.Agent.TestUtilities;
 using static Gitlab.Agent.Cilium.Tests.TestData;
 
 namespace Gitlab.Agent.Cilium.Tests.Alerts;

@@ -1,4 +1,3 @@
-using Gitlab.Agent.Kas.Tests.Infrastructure;
 using Gitlab.Agent.TestUtilities;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;

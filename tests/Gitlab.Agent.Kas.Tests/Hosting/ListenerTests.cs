@@ -1,7 +1,7 @@
 using System.Net;
-using Gitlab.Agent.Kas.Tests.Infrastructure;
 using Gitlab.Agent.Protocol.AgentConfiguration;
 using Gitlab.Agent.Protocol.AgentTracker.Rpc;
+using Gitlab.Agent.TestUtilities;
 using Grpc.Core;
 
 namespace Gitlab.Agent.Kas.Tests.Hosting;

@@ -1,9 +1,8 @@
 using System.Net;
 using Gitlab.Agent.Kas.Registry;
-using Gitlab.Agent.Kas.Tests.Infrastructure;
-using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Protocol.AgentConfiguration;
 using Gitlab.Agent.Protocol.Entity;
+using Gitlab.Agent.TestUtilities;
 using Grpc.Core;
 
 namespace Gitlab.Agent.Kas.Tests.Services;

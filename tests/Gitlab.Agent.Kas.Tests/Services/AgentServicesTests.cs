@@ -1,13 +1,12 @@
 using System.Text.RegularExpressions;
 using Gitlab.Agent.Kas.Modules;
-using Gitlab.Agent.Kas.Tests.Infrastructure;
-using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Protocol.AgentConfiguration;
 using Gitlab.Agent.Protocol.AgentRegistrar;
 using Gitlab.Agent.Protocol.AgentTracker.Rpc;
 using Gitlab.Agent.Protocol.Entity;
 using Gitlab.Agent.Protocol.GitlabAccess;
 using Gitlab.Agent.Protocol.Grpctool;
+using Gitlab.Agent.TestUtilities;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -100,7 +99,7 @@ public sealed class AgentServicesTests : IAsyncDisposable
     [Fact]
     public async Task MakeRequest_dispatches_to_the_module_handler_and_answers_404_for_unknown_modules()
     {
-        _kas = await KasTestHost.StartAsync(services: kas => kas.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentModuleRequestHandler, EchoHandler>()));
+        _kas = await KasTestHost.StartAsync(services: (kas, _) => kas.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IAgentModuleRequestHandler, EchoHandler>()));
         var (agent, token) = await _kas.CreateAgentAsync("group/project", "agent");
         var channel = _kas.Channel(KasListener.Agent, token.Secret);
 
@@ -118,7 +117,7 @@ public sealed class AgentServicesTests : IAsyncDisposable
     public async Task MakeRequest_without_a_local_handler_is_forwarded_to_the_GitLab_internal_api()
     {
         await using var gitlab = await FakeGitlab.StartAsync();
-        _kas = await KasTestHost.StartAsync(services: kas => kas.Services.Configure<KasOptions>(o => o.GitlabInternalApiUrl = gitlab.Url));
+        _kas = await KasTestHost.StartAsync(services: (kas, _) => kas.Services.Configure<KasOptions>(o => o.GitlabInternalApiUrl = gitlab.Url));
         var (_, token) = await _kas.CreateAgentAsync("group/project", "agent");
 
         var (status, headers, body) = await MakeRequestAsync(_kas.Channel(KasListener.Agent, token.Secret), "cilium_alert", "POST", "/alerts", "payload"u8.ToArray());

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Gitlab.Agent.Kas.Tests.Infrastructure;
 using Gitlab.Agent.Protocol.AgentConfiguration;
 using Gitlab.Agent.Protocol.AgentRegistrar;
 using Gitlab.Agent.Protocol.Entity;

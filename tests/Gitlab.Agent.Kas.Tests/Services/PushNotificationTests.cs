@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using Gitlab.Agent.Kas.Tests.Infrastructure;
 using Gitlab.Agent.Protocol.AgentConfiguration;
 using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.TestUtilities.Git;

@@ -4,11 +4,8 @@ using System.Text.Json.Nodes;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Registry;
 using Gitlab.Agent.Kas.Users;
-using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.TestUtilities.Git;
-using Google.Protobuf.WellKnownTypes;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,60 +13,42 @@ using Microsoft.Extensions.Logging;
 
 namespace Gitlab.Agent.Management.Tests.Infrastructure;
 
-/// <summary>A real KAS with <c>AddManagement()</c> on Kestrel (every listener on 127.0.0.1:0), SQLite registry and bare repositories in a temp directory.</summary>
+/// <summary>A <see cref="KasTestHost"/> (real KAS, every listener on 127.0.0.1:0) with <c>AddManagement()</c>, plus users, GraphQL and API clients.</summary>
 public sealed class ManagementTestHost : IAsyncDisposable
 {
-    private readonly List<GrpcChannel> _channels = [];
-    private readonly List<HttpClient> _clients = [];
+    private ManagementTestHost(KasTestHost kas) => Kas = kas;
 
-    private ManagementTestHost(TempDirectory directory, WebApplication app)
-    {
-        Directory = directory;
-        App = app;
-    }
+    /// <summary>The KAS under the management API.</summary>
+    public KasTestHost Kas { get; }
 
-    public TempDirectory Directory { get; }
+    public TempDirectory Directory => Kas.Directory;
 
-    public WebApplication App { get; }
+    public WebApplication App => Kas.App;
 
-    public IKasAddresses Addresses => App.Services.GetRequiredService<IKasAddresses>();
+    public IKasAddresses Addresses => Kas.Addresses;
 
-    public IAgentRegistry Registry => App.Services.GetRequiredService<IAgentRegistry>();
+    public IAgentRegistry Registry => Kas.Registry;
 
     public IUserStore Users => App.Services.GetRequiredService<IUserStore>();
 
     public Uri ApiAddress => Addresses.Api;
 
-    public static async Task<ManagementTestHost> StartAsync(Action<IKasBuilder, TempDirectory>? configure = null, Action<Gitlab.Agent.Management.ManagementOptions>? options = null)
+    public static async Task<ManagementTestHost> StartAsync(Action<IKasBuilder, TempDirectory>? configure = null, Action<ManagementOptions>? options = null)
     {
-        var directory = new TempDirectory("management");
-        var configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF
+        var kas = await KasTestHost.StartAsync(
+            services: (kas, directory) =>
             {
-                Listen = new AgentListenCF { Address = "127.0.0.1:0" },
-                Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) },
+                kas.AddManagement(options);
+                configure?.Invoke(kas, directory);
             },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = directory.Combine("repositories"), PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-        };
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
-        var kas = builder.Services.AddKas(o => o.Configuration = configuration);
-        kas.AddManagement(options);
-        configure?.Invoke(kas, directory);
-        var app = builder.Build();
-        app.MapKas();
-        await app.StartAsync();
-        return new ManagementTestHost(directory, app);
+            logLevel: LogLevel.Warning);
+        return new ManagementTestHost(kas);
     }
 
     /// <summary>Creates the project's bare repository with one commit, so the project exists.</summary>
     public async Task<GitTestRepository> CreateProjectAsync(string projectPath, string file = "README.md", string content = "hello\n")
     {
-        var repo = await GitTestRepository.CreateBareAsync(Path.Combine(Directory.Combine("repositories"), projectPath + ".git"), "main");
+        var repo = await Kas.CreateRepositoryAsync(projectPath);
         await repo.CommitFileAsync(file, content);
         return repo;
     }
@@ -87,15 +66,16 @@ public sealed class ManagementTestHost : IAsyncDisposable
         return token.Secret;
     }
 
+    /// <summary>A client for the API listener sending <paramref name="token"/> as a bearer token when given.</summary>
     public HttpClient Http(string? token = null)
     {
-        var client = new HttpClient { BaseAddress = ApiAddress, Timeout = TimeSpan.FromSeconds(60) };
+        var client = Kas.Http(KasListener.Api);
+        client.Timeout = TimeSpan.FromSeconds(60);
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        _clients.Add(client);
         return client;
     }
 
@@ -108,38 +88,7 @@ public sealed class ManagementTestHost : IAsyncDisposable
     }
 
     /// <summary>A gRPC channel to the agent listener authenticated with an agent token.</summary>
-    public GrpcChannel AgentChannel(string agentToken)
-    {
-        var address = new UriBuilder(Addresses.Agent) { Scheme = "http" }.Uri;
-        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
-        {
-            metadata.Add("authorization", "Bearer " + agentToken);
-            return Task.CompletedTask;
-        });
-        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
-            UnsafeUseInsecureChannelCallCredentials = true,
-        });
-        _channels.Add(channel);
-        return channel;
-    }
+    public GrpcChannel AgentChannel(string agentToken) => Kas.Channel(KasListener.Agent, agentToken);
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var channel in _channels)
-        {
-            channel.Dispose();
-        }
-
-        foreach (var client in _clients)
-        {
-            client.Dispose();
-        }
-
-        await App.StopAsync();
-        await App.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Dispose();
-    }
+    public ValueTask DisposeAsync() => Kas.DisposeAsync();
 }

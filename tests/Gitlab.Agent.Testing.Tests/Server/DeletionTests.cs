@@ -100,9 +100,21 @@ public sealed class DeletionTests
         await Eventually.TrueAsync(async () => (await client.CoreV1.ReadNamespacedConfigMapAsync("dep", "default")).Metadata.DeletionTimestamp is not null, "dependent deletion started");
         Assert.True(await ExistsAsync(client, "owner"));
 
-        var dep = await client.CoreV1.ReadNamespacedConfigMapAsync("dep", "default");
-        dep.Metadata.Finalizers = [];
-        await client.CoreV1.ReplaceNamespacedConfigMapAsync(dep, "dep", "default");
+        // The garbage collector may still be writing the dependent: read-modify-write with a retry on 409, as controllers do.
+        for (var attempt = 1; ; attempt++)
+        {
+            var dep = await client.CoreV1.ReadNamespacedConfigMapAsync("dep", "default");
+            dep.Metadata.Finalizers = [];
+            try
+            {
+                await client.CoreV1.ReplaceNamespacedConfigMapAsync(dep, "dep", "default");
+                break;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict && attempt < 5)
+            {
+            }
+        }
+
         await Eventually.TrueAsync(async () => !await ExistsAsync(client, "owner"), "owner deleted once the dependent is gone");
     }
 

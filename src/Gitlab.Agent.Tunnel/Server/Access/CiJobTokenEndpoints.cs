@@ -38,7 +38,7 @@ internal sealed partial class CiJobTokenEndpoints(ICiJobTokenService jobTokens, 
     private async Task<IResult> IssueAsync(HttpContext context)
     {
         var cancellationToken = context.RequestAborted;
-        var secret = PersonalAccessToken(context.Request);
+        var secret = PersonalAccessTokenHeaders.Read(context.Request);
         if (secret is null)
         {
             return Error(StatusCodes.Status401Unauthorized, "authentication required: send 'Authorization: Bearer <personal access token>' or 'PRIVATE-TOKEN'");
@@ -220,17 +220,6 @@ internal sealed partial class CiJobTokenEndpoints(ICiJobTokenService jobTokens, 
         }
 
         return element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out value);
-    }
-
-    private static string? PersonalAccessToken(HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return authorization["Bearer ".Length..].Trim() is { Length: > 0 } bearer ? bearer : null;
-        }
-
-        return request.Headers["PRIVATE-TOKEN"].ToString() is { Length: > 0 } privateToken ? privateToken : null;
     }
 
     private static IResult Error(int status, string message) =>

@@ -6,13 +6,26 @@ namespace Gitlab.Agent.Tunnel.Server.Access;
 
 /// <summary>
 /// Decides whether a CI job or a user may reach an agent's cluster, from the agent's <c>ci_access</c> and
-/// <c>user_access</c>, and which identity the agent impersonates for them.
+/// <c>user_access</c>, and which identity the agent impersonates for them. Decisions are reused for a while through
+/// <see cref="ProxyAuthorizationCache"/> when one is given.
 /// </summary>
-internal sealed class ProxyAuthorizer(ICiJobTokenService jobTokens, IPersonalAccessTokenService personalTokens, IAgentConfigurationStore agents)
+internal sealed class ProxyAuthorizer(
+    ICiJobTokenService jobTokens,
+    IPersonalAccessTokenService personalTokens,
+    IAgentConfigurationStore agents,
+    ProxyAuthorizationCache? cache = null)
 {
     public const string ExtraPrefix = "agent.gitlab.com/";
 
-    public async Task<ProxyDecision> AuthorizeAsync(ProxyCredential credential, CancellationToken cancellationToken)
+    private Func<ProxyCredential, CancellationToken, Task<ProxyDecision>>? _evaluate;
+
+    public ValueTask<ProxyDecision> AuthorizeAsync(ProxyCredential credential, CancellationToken cancellationToken) =>
+        cache is null
+            ? new ValueTask<ProxyDecision>(EvaluateAsync(credential, cancellationToken))
+            : cache.GetOrEvaluateAsync(credential, _evaluate ??= EvaluateAsync, cancellationToken);
+
+    /// <summary>Verifies the token and checks the agent's current configuration, without the cache.</summary>
+    internal async Task<ProxyDecision> EvaluateAsync(ProxyCredential credential, CancellationToken cancellationToken)
     {
         if (credential.Type == ProxyCredentialType.CiJob)
         {

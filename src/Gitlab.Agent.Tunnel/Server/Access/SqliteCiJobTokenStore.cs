@@ -89,6 +89,9 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
             : null;
     }
 
+    /// <summary>Raised with the token after <see cref="RevokeAsync"/> revoked it, so caches of this process drop it at once.</summary>
+    public event Action<string>? Revoked;
+
     public async Task<bool> RevokeAsync(string token, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -96,7 +99,13 @@ internal sealed class SqliteCiJobTokenStore : ICiJobTokenService, IDisposable
         command.CommandText = "UPDATE ci_job_tokens SET revoked_at = $now WHERE token_hash = $hash AND revoked_at IS NULL";
         command.Parameters.AddWithValue("$hash", Hash(token));
         command.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+        {
+            return false;
+        }
+
+        Revoked?.Invoke(token);
+        return true;
     }
 
     public void Dispose()

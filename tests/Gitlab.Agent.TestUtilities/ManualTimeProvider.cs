@@ -1,17 +1,20 @@
-namespace Gitlab.Agent.Cilium.Tests;
+namespace Gitlab.Agent.TestUtilities;
 
 /// <summary>A <see cref="TimeProvider"/> whose clock only moves when the test calls <see cref="Advance"/>.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
+public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
     private DateTimeOffset _now;
     private long _ticks;
 
+    /// <summary>Starts the clock at <paramref name="start"/> (default 2026-03-01 10:00 UTC); timestamps start at 0.</summary>
     public ManualTimeProvider(DateTimeOffset? start = null) => _now = start ?? new DateTimeOffset(2026, 3, 1, 10, 0, 0, TimeSpan.Zero);
 
+    /// <inheritdoc />
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
+    /// <inheritdoc />
     public override DateTimeOffset GetUtcNow()
     {
         lock (_lock)
@@ -20,6 +23,7 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <inheritdoc />
     public override long GetTimestamp()
     {
         lock (_lock)
@@ -28,6 +32,7 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Moves the clock forward and fires the timers that became due.</summary>
     public void Advance(TimeSpan by)
     {
         List<ManualTimer> due;
@@ -44,6 +49,7 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <inheritdoc />
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);

@@ -1,7 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Registry;
 using Gitlab.Agent.Protocol.KasCfg;
-using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.TestUtilities.Git;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -10,12 +10,16 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Gitlab.Agent.Kas.Tests.Infrastructure;
+namespace Gitlab.Agent.TestUtilities;
 
-/// <summary>A real KAS on Kestrel, every listener on 127.0.0.1 port 0, with a bare-repository directory and a SQLite registry in a temp directory.</summary>
+/// <summary>
+/// A real KAS on Kestrel, every listener on 127.0.0.1 port 0, with a bare-repository directory and a SQLite registry in a temp directory.
+/// Feature packages plug in through the <c>services</c> callback of <see cref="StartAsync"/>.
+/// </summary>
 public sealed class KasTestHost : IAsyncDisposable
 {
     private readonly List<GrpcChannel> _channels = [];
+    private readonly List<HttpClient> _clients = [];
 
     private KasTestHost(TempDirectory directory, WebApplication app, CapturedLogs logs, X509Certificate2 certificate)
     {
@@ -53,9 +57,16 @@ public sealed class KasTestHost : IAsyncDisposable
         Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
     };
 
-    /// <summary>Starts KAS; listeners named in <paramref name="tls"/> get a self-signed certificate.</summary>
+    /// <summary>
+    /// Starts KAS; <paramref name="services"/> gets the KAS builder and the host's temp directory, listeners named in
+    /// <paramref name="tls"/> get a self-signed certificate and <see cref="Logs"/> captures entries from <paramref name="logLevel"/> up.
+    /// </summary>
     public static async Task<KasTestHost> StartAsync(
-        Action<ConfigurationFile>? configure = null, Action<IKasBuilder>? services = null, TimeSpan? pollPeriod = null, KasListener[]? tls = null)
+        Action<ConfigurationFile>? configure = null,
+        Action<IKasBuilder, TempDirectory>? services = null,
+        TimeSpan? pollPeriod = null,
+        KasListener[]? tls = null,
+        LogLevel logLevel = LogLevel.Debug)
     {
         var directory = new TempDirectory("kas");
         var configuration = DefaultConfiguration(directory, pollPeriod);
@@ -79,9 +90,9 @@ public sealed class KasTestHost : IAsyncDisposable
         configure?.Invoke(configuration);
         var logs = new CapturedLogs();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(logLevel);
         var kas = builder.Services.AddKas(o => o.Configuration = configuration);
-        services?.Invoke(kas);
+        services?.Invoke(kas, directory);
         var app = builder.Build();
         app.MapKas();
         await app.StartAsync();
@@ -103,15 +114,7 @@ public sealed class KasTestHost : IAsyncDisposable
     /// <summary>A gRPC channel to a listener, sending <paramref name="token"/> as bearer metadata when given.</summary>
     public GrpcChannel Channel(KasListener listener, string? token = null)
     {
-        var address = Addresses.Get(listener)!;
-        var tls = address.Scheme is "grpcs" or "https";
-        var http = new UriBuilder(address) { Scheme = tls ? "https" : "http" }.Uri;
-        var handler = new SocketsHttpHandler();
-        if (tls)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == Certificate.GetCertHashString();
-        }
-
+        var (http, tls, handler) = Endpoint(listener);
         var options = new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true };
         if (token is not null)
         {
@@ -129,18 +132,10 @@ public sealed class KasTestHost : IAsyncDisposable
         return channel;
     }
 
-    /// <summary>An HTTP client for a listener (HTTP/2 prior knowledge for the agent listener).</summary>
+    /// <summary>An HTTP client for a listener (HTTP/2 prior knowledge for the agent listener), disposed with the host.</summary>
     public HttpClient Http(KasListener listener)
     {
-        var bound = Addresses.Get(listener)!;
-        var tls = bound.Scheme is "grpcs" or "https";
-        var address = new UriBuilder(bound) { Scheme = tls ? "https" : "http" }.Uri;
-        var handler = new SocketsHttpHandler();
-        if (tls)
-        {
-            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == Certificate.GetCertHashString();
-        }
-
+        var (address, _, handler) = Endpoint(listener);
         var client = new HttpClient(handler) { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
         if (listener == KasListener.Agent)
         {
@@ -148,7 +143,22 @@ public sealed class KasTestHost : IAsyncDisposable
             client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
 
+        _clients.Add(client);
         return client;
+    }
+
+    /// <summary>The listener's address as an http(s) URI and a handler that trusts only <see cref="Certificate"/> when it serves TLS.</summary>
+    private (Uri Address, bool Tls, SocketsHttpHandler Handler) Endpoint(KasListener listener)
+    {
+        var bound = Addresses.Get(listener)!;
+        var tls = bound.Scheme is "grpcs" or "https";
+        var handler = new SocketsHttpHandler();
+        if (tls)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented is not null && presented.GetCertHashString() == Certificate.GetCertHashString();
+        }
+
+        return (new UriBuilder(bound) { Scheme = tls ? "https" : "http" }.Uri, tls, handler);
     }
 
     public async ValueTask DisposeAsync()
@@ -156,6 +166,11 @@ public sealed class KasTestHost : IAsyncDisposable
         foreach (var channel in _channels)
         {
             channel.Dispose();
+        }
+
+        foreach (var client in _clients)
+        {
+            client.Dispose();
         }
 
         await App.StopAsync();
