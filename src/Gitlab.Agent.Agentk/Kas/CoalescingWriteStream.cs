@@ -132,7 +132,7 @@ internal sealed class CoalescingWriteStream(Stream inner) : Stream
         {
             await WriteBufferedAsync(ReadOnlyMemory<byte>.Empty, flush: true, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or System.Net.Http.HttpRequestException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // Recorded; the writer sees it on its next write or flush (the response side fails too).
         }

@@ -29,6 +29,9 @@ internal interface ITunnel
 /// <summary>Finds a tunnel of an agent that serves a method; waits until one arrives.</summary>
 internal interface ITunnelFinder
 {
+    /// <summary>Claims an idle tunnel if one is parked now (no waiting, no allocation of a waiter).</summary>
+    bool TryClaimIdle(long agentId, string service, string method, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ITunnel? tunnel);
+
     /// <exception cref="OperationCanceledException">Cancelled before a tunnel arrived.</exception>
     Task<ITunnel> FindTunnelAsync(long agentId, string service, string method, CancellationToken cancellationToken);
 }

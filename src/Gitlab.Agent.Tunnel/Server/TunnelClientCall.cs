@@ -97,10 +97,10 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     public async Task WriteAsync(TRequest message, CancellationToken cancellationToken)
     {
         var bytes = UnsafeByteOperations.UnsafeWrap(Serialize(message));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken) : null;
         try
         {
-            await _outgoing.Writer.WriteAsync(bytes, linked.Token).ConfigureAwait(false);
+            await _outgoing.Writer.WriteAsync(bytes, linked?.Token ?? _callToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ChannelClosedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -182,9 +182,10 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     {
         for (var attempt = 1; ; attempt++)
         {
-            ITunnel tunnel;
-            using (var findTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            ct.ThrowIfCancellationRequested();
+            if (!_finder.TryClaimIdle(_agentId, _method.ServiceName, _method.Name, out var tunnel))
             {
+                using var findTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 findTimeout.CancelAfter(_serverOptions.FindTimeout);
                 try
                 {
