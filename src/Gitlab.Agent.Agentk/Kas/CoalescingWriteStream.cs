@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gitlab.Agent.Shared;
 
 namespace Gitlab.Agent.Agentk.Kas;
 
@@ -9,7 +10,7 @@ namespace Gitlab.Agent.Agentk.Kas;
 /// Large writes go straight through, after whatever is buffered. One writer at a time (as gRPC guarantees); the
 /// deferred flush runs concurrently and takes the inner stream under a lock, so bytes keep their order.
 /// </summary>
-internal sealed class CoalescingWriteStream(Stream inner) : Stream
+internal sealed class CoalescingWriteStream(Stream inner) : WriteOnlyStream
 {
     /// <summary>Writes at least this long are not copied into the buffer.</summary>
     internal const int DirectWriteSize = 16 * 1024;
@@ -21,20 +22,6 @@ internal sealed class CoalescingWriteStream(Stream inner) : Stream
     private bool _flushQueued;
     private bool _unflushed;
     private Exception? _failure;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -67,9 +54,6 @@ internal sealed class CoalescingWriteStream(Stream inner) : Stream
         await WriteBufferedAsync(buffer, flush: false, cancellationToken).ConfigureAwait(false);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     /// <summary>Queues the flush behind the current work item, so writes that follow at once join it.</summary>
     public override Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -94,16 +78,6 @@ internal sealed class CoalescingWriteStream(Stream inner) : Stream
         ThrowIfFailed();
         return WriteBufferedAsync(ReadOnlyMemory<byte>.Empty, flush: true, cancellationToken);
     }
-
-    public override void Flush() => throw new NotSupportedException("Use FlushAsync.");
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
 
     protected override void Dispose(bool disposing)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using Gitlab.Agent.Protocol.Grpctool;
 using Gitlab.Agent.Protocol.KubernetesApi;
+using Gitlab.Agent.Shared;
 using Gitlab.Agent.Tunnel.Internal;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

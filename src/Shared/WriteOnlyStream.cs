@@ -1,4 +1,6 @@
-namespace Gitlab.Agent.Tunnel.Server.Proxy;
+namespace Gitlab.Agent.Shared;
+
+// Compiled into each package that needs it (linked source, see the .csproj files), so it stays internal.
 
 /// <summary>Base for streams that only implement <see cref="Stream.WriteAsync(ReadOnlyMemory{byte}, CancellationToken)"/>.</summary>
 internal abstract class WriteOnlyStream : Stream
