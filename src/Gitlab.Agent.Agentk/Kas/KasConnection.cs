@@ -63,7 +63,7 @@ internal sealed class KasConnection : IKasConnection, IDisposable
         var target = transport.CreateChannel(context);
         var channel = GrpcChannel.ForAddress(target.ChannelAddress, new GrpcChannelOptions
         {
-            HttpHandler = new UserAgentHandler(target.Handler, AgentkVersion.UserAgent),
+            HttpHandler = new UserAgentHandler(new CoalescingWritesHandler(target.Handler), AgentkVersion.UserAgent),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = 16 * 1024 * 1024,
         });

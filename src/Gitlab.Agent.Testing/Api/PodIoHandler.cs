@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gitlab.Agent.Shared;
 using Gitlab.Agent.Testing.Registry;
 using Gitlab.Agent.Testing.Server;
 using Microsoft.AspNetCore.Http;
@@ -258,28 +259,8 @@ internal sealed class PodIoHandler
     }
 
     /// <summary>A write-only stream that sends each write as one frame on a remote-command channel.</summary>
-    private sealed class ChannelStream(WebSocket socket, byte channel, SemaphoreSlim sendLock, CancellationToken ct) : Stream
+    private sealed class ChannelStream(WebSocket socket, byte channel, SemaphoreSlim sendLock, CancellationToken ct) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
         public override void Write(byte[] buffer, int offset, int count) =>
             WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
@@ -290,8 +271,5 @@ internal sealed class PodIoHandler
                 await SendAsync(socket, channel, buffer, sendLock, ct);
             }
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }

@@ -22,7 +22,7 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
     internal const int ChunkSize = 32 * 1024;
 
     /// <summary>Largest response data frame (well below KAS's 4 MiB message limit).</summary>
-    internal const int MaxChunkSize = 256 * 1024;
+    internal const int MaxChunkSize = 64 * 1024;
 
     public string ServiceName => KubernetesApi.Descriptor.FullName;
 
@@ -199,11 +199,13 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
     /// </summary>
     private static async Task StreamBodyAsync(AgentTunnelCall call, Stream body, CancellationToken cancellationToken)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxChunkSize);
+        // Body bytes are read after room for the frame prefix, so a frame is sent without copying them.
+        const int Start = GrpctoolDataFrames.MaxPrefixLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(Start + MaxChunkSize);
         var readOutstanding = false;
         try
         {
-            var filled = await body.ReadAsync(buffer.AsMemory(0, MaxChunkSize), cancellationToken).ConfigureAwait(false);
+            var filled = await body.ReadAsync(buffer.AsMemory(Start, MaxChunkSize), cancellationToken).ConfigureAwait(false);
             while (filled > 0)
             {
                 ValueTask<int> pending = default;
@@ -211,7 +213,7 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
                 var eof = false;
                 while (filled < MaxChunkSize)
                 {
-                    var read = body.ReadAsync(buffer.AsMemory(filled, MaxChunkSize - filled), cancellationToken);
+                    var read = body.ReadAsync(buffer.AsMemory(Start + filled, MaxChunkSize - filled), cancellationToken);
                     if (!read.IsCompleted)
                     {
                         // Nothing more is buffered: send what we have while this read waits (it fills the rest of the buffer).
@@ -231,9 +233,9 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
                     filled += n;
                 }
 
-                // ToByteString copies the bytes before the first await, so wrapping the rented buffer is safe.
-                var frame = new HttpResponse { Data = new HttpResponse.Types.Data { Data_ = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, filled)) } };
-                await call.SendMessageAsync(frame.ToByteString(), cancellationToken).ConfigureAwait(false);
+                // The frame wraps the rented buffer; it is not touched again until the frame has been sent.
+                var prefix = GrpctoolDataFrames.WritePrefix(buffer.AsSpan(0, Start), GrpctoolDataFrames.ResponseData, filled);
+                await call.SendMessageAsync(UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(Start - prefix, prefix + filled)), cancellationToken).ConfigureAwait(false);
                 if (eof)
                 {
                     break;
@@ -245,14 +247,14 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
                     readOutstanding = false;
                     if (n > 0)
                     {
-                        Buffer.BlockCopy(buffer, filled, buffer, 0, n);
+                        Buffer.BlockCopy(buffer, Start + filled, buffer, Start, n);
                     }
 
                     filled = n;
                 }
                 else
                 {
-                    filled = await body.ReadAsync(buffer.AsMemory(0, MaxChunkSize), cancellationToken).ConfigureAwait(false);
+                    filled = await body.ReadAsync(buffer.AsMemory(Start, MaxChunkSize), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -278,14 +280,15 @@ internal sealed class KubernetesApiTunnelHandler(Func<KubernetesHttpClient> clie
             }
         }, done.Token);
 
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        const int Start = GrpctoolDataFrames.MaxPrefixLength;
+        var buffer = ArrayPool<byte>.Shared.Rent(Start + ChunkSize);
         try
         {
             int read;
-            while ((read = await connection.ReadAsync(buffer.AsMemory(0, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await connection.ReadAsync(buffer.AsMemory(Start, ChunkSize), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                var frame = new HttpResponse { UpgradeData = new HttpResponse.Types.UpgradeData { Data = ByteString.CopyFrom(buffer, 0, read) } };
-                await call.SendMessageAsync(frame.ToByteString(), cancellationToken).ConfigureAwait(false);
+                var prefix = GrpctoolDataFrames.WritePrefix(buffer.AsSpan(0, Start), GrpctoolDataFrames.ResponseUpgradeData, read);
+                await call.SendMessageAsync(UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(Start - prefix, prefix + read)), cancellationToken).ConfigureAwait(false);
             }
         }
         finally

@@ -31,6 +31,14 @@ public sealed class TunnelAgentOptions
 
     /// <summary>A stream that stayed up this long resets the backoff (default 25 s).</summary>
     public TimeSpan BackoffResetAfter { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>
+    /// Gzip the frames agentk sends through tunnels (default <see langword="false"/>). agentk's other calls to KAS are
+    /// always gzipped, as GitLab's agent does; tunnel frames carry the cluster's answers, which the API server already
+    /// compresses for clients that ask for it (kubectl does), so gzipping them again costs CPU on both ends for little
+    /// gain. Turn it on for a slow link to KAS when clients fetch large uncompressed answers.
+    /// </summary>
+    public bool CompressFrames { get; set; }
 }
 
 internal sealed class TunnelAgentOptionsValidator : IValidateOptions<TunnelAgentOptions>

@@ -80,7 +80,7 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
     {
         // Not linked to `stopping`: an idle stream is closed gracefully on shutdown (see RetireAsync).
         using var callCts = new CancellationTokenSource();
-        using var call = manager.Client.Connect(cancellationToken: callCts.Token);
+        using var call = manager.Client.Connect(new CallOptions(cancellationToken: callCts.Token, writeOptions: manager.FrameWriteOptions));
         manager.Metrics.AgentConnections.Add(1);
         try
         {
@@ -99,7 +99,7 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
                 using var idleTimer = new CancellationTokenSource();
                 var idle = Task.Delay(manager.Options.MaxIdleTime, manager.TimeProvider, idleTimer.Token);
                 var first = await Task.WhenAny(next, idle, stopped).ConfigureAwait(false);
-                await idleTimer.CancelAsync().ConfigureAwait(false);
+                idleTimer.CancelInline();
                 if (first == next)
                 {
                     break;
@@ -177,7 +177,8 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
     {
         manager.Metrics.AgentRequests.Add(1);
         TunnelLog.TunnelRequestStarted(manager.Logger, info.MethodName);
-        var requests = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        // The handler continues inline on the pump: one thread-pool hop less per request frame.
+        var requests = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
         using var handlerCts = CancellationTokenSource.CreateLinkedTokenSource(callCts.Token);
         var send = (ConnectRequest r, CancellationToken ct) => call.RequestStream.WriteAsync(r, ct);
         var tunnelCall = new AgentTunnelCall(info.MethodName, MetadataConversion.ToMetadata(info.Meta), requests.Reader, send);
@@ -256,13 +257,13 @@ internal sealed class TunnelConnection(TunnelConnectionManager manager)
         catch (Exception e)
         {
             requests.TryComplete(e);
-            await handlerCts.CancelAsync().ConfigureAwait(false);
+            handlerCts.CancelInline();
             throw;
         }
 
         // KAS is done with this stream: if the handler still runs, the caller went away.
         requests.TryComplete();
-        await handlerCts.CancelAsync().ConfigureAwait(false);
+        handlerCts.CancelInline();
     }
 
     private static bool TrySplitMethod(string fullName, out string service, out string method)

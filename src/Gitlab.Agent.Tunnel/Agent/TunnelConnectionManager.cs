@@ -1,6 +1,7 @@
 using Gitlab.Agent.Protocol.ReverseTunnel;
 using Gitlab.Agent.Protocol.ReverseTunnel.Info;
 using Gitlab.Agent.Tunnel.Internal;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Gitlab.Agent.Tunnel.Agent;
@@ -13,6 +14,7 @@ namespace Gitlab.Agent.Tunnel.Agent;
 /// </summary>
 internal sealed class TunnelConnectionManager
 {
+    private static readonly WriteOptions s_uncompressed = new(WriteFlags.NoCompress);
     private readonly ReverseTunnel.ReverseTunnelClient _client;
     private readonly IReadOnlyDictionary<string, IAgentTunnelHandler> _handlers;
     private readonly TunnelAgentOptions _options;
@@ -54,6 +56,9 @@ internal sealed class TunnelConnectionManager
     }
 
     internal ConnectRequest Descriptor { get; }
+
+    /// <summary>Write options of every tunnel frame: uncompressed unless <see cref="TunnelAgentOptions.CompressFrames"/>.</summary>
+    internal WriteOptions? FrameWriteOptions => _options.CompressFrames ? null : s_uncompressed;
 
     internal ReverseTunnel.ReverseTunnelClient Client => _client;
 

@@ -6,8 +6,16 @@ using Grpc.Core;
 namespace Gitlab.Agent.Tunnel.Server;
 
 /// <summary>A <c>ReverseTunnel/Connect</c> stream parked at this KAS.</summary>
-internal sealed class ServerTunnel(long id, long agentId, AgentDescriptor descriptor, IAsyncStreamReader<ConnectRequest> requests, IServerStreamWriter<ConnectResponse> responses) : ITunnel
+internal sealed class ServerTunnel(
+    long id,
+    long agentId,
+    AgentDescriptor descriptor,
+    IAsyncStreamReader<ConnectRequest> requests,
+    IServerStreamWriter<ConnectResponse> responses,
+    Func<CancellationToken, ValueTask>? flush = null) : ITunnel
 {
+    private static readonly WriteOptions s_buffered = new(WriteFlags.BufferHint);
+
     internal const int Idle = 0;
     internal const int Claimed = 1;
     internal const int Closed = 2;
@@ -53,8 +61,14 @@ internal sealed class ServerTunnel(long id, long agentId, AgentDescriptor descri
 
     public void SignalClaimed() => _claimed.TrySetResult();
 
-    public ValueTask SendAsync(ConnectResponse frame, CancellationToken cancellationToken) =>
-        new(responses.WriteAsync(frame, cancellationToken));
+    public async ValueTask SendAsync(ConnectResponse frame, bool buffered, CancellationToken cancellationToken)
+    {
+        // A buffered write only appends to the response; the next unbuffered write or FlushAsync sends it.
+        responses.WriteOptions = buffered && flush is not null ? s_buffered : null;
+        await responses.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask FlushAsync(CancellationToken cancellationToken) => flush?.Invoke(cancellationToken) ?? ValueTask.CompletedTask;
 
     public async ValueTask<ConnectRequest?> ReadAsync(CancellationToken cancellationToken)
     {

@@ -28,7 +28,8 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     private readonly CancellationTokenSource _cts;
     private readonly CancellationToken _callToken;
     private readonly Channel<ByteString> _outgoing = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(4) { SingleReader = true, SingleWriter = true });
-    private readonly Channel<ByteString> _incoming = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+    // The reader continues inline on the receive loop: one thread-pool hop less per message from the agent.
+    private readonly Channel<ByteString> _incoming = Channel.CreateBounded<ByteString>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = true });
     private readonly TaskCompletionSource<Metadata> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private const int MaxAttempts = 3;
@@ -96,10 +97,10 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     public async Task WriteAsync(TRequest message, CancellationToken cancellationToken)
     {
         var bytes = UnsafeByteOperations.UnsafeWrap(Serialize(message));
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken) : null;
         try
         {
-            await _outgoing.Writer.WriteAsync(bytes, linked.Token).ConfigureAwait(false);
+            await _outgoing.Writer.WriteAsync(bytes, linked?.Token ?? _callToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ChannelClosedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
@@ -169,9 +170,10 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
             _headers.TrySetException(new RpcException(status, _trailers));
         }
 
+        // Finished first: the reader continues inline when the incoming channel completes and then finds the status.
+        _finished.TrySetResult();
         _outgoing.Writer.TryComplete();
         _incoming.Writer.TryComplete();
-        _finished.TrySetResult();
         _cts.Dispose();
     }
 
@@ -180,9 +182,10 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     {
         for (var attempt = 1; ; attempt++)
         {
-            ITunnel tunnel;
-            using (var findTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            ct.ThrowIfCancellationRequested();
+            if (!_finder.TryClaimIdle(_agentId, _method.ServiceName, _method.Name, out var tunnel))
             {
+                using var findTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 findTimeout.CancelAfter(_serverOptions.FindTimeout);
                 try
                 {
@@ -233,7 +236,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
         {
             var info = new RequestInfo { MethodName = _method.FullName };
             MetadataConversion.CopyTo(_options.Headers, info.Meta);
-            await tunnel.SendAsync(new ConnectResponse { RequestInfo = info }, ct).ConfigureAwait(false);
+            await tunnel.SendAsync(new ConnectResponse { RequestInfo = info }, buffered: true, ct).ConfigureAwait(false);
             List<ByteString> replay;
             lock (_replay)
             {
@@ -242,12 +245,12 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
 
             foreach (var data in replay)
             {
-                await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, ct).ConfigureAwait(false);
+                await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, buffered: true, ct).ConfigureAwait(false);
             }
 
             if (replay.Count > 0 && Volatile.Read(ref _callerClosed))
             {
-                await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, ct).ConfigureAwait(false);
+                await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, buffered: false, ct).ConfigureAwait(false);
             }
             else
             {
@@ -269,7 +272,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
         finally
         {
             // The agent finished (or the tunnel broke): stop forwarding what the caller still writes.
-            await sendCts.CancelAsync().ConfigureAwait(false);
+            sendCts.CancelInline();
             if (send is not null)
             {
                 try
@@ -283,31 +286,56 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
         }
     }
 
+    /// <summary>
+    /// Forwards the caller's messages. Frames go out buffered while more are queued and are flushed when the queue runs
+    /// dry, so the frames of a request the caller wrote at once (request info, header, trailer, close) share one write.
+    /// </summary>
     private async Task SendLoopAsync(ITunnel tunnel, CancellationToken ct)
     {
-        await foreach (var data in _outgoing.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        var reader = _outgoing.Reader;
+        if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted)
         {
-            // Kept until the agent answers, so the request can move to another tunnel if this one was being closed.
-            if (_replayable && !Volatile.Read(ref _headerReceived))
+            // The call starts before the caller's first write: let it queue what it writes at once.
+            await Task.Yield();
+        }
+
+        while (true)
+        {
+            while (reader.TryRead(out var data))
             {
-                lock (_replay)
+                // Kept until the agent answers, so the request can move to another tunnel if this one was being closed.
+                if (_replayable && !Volatile.Read(ref _headerReceived))
                 {
-                    _replay.Add(data);
-                    _replayBytes += data.Length;
-                    if (_replayBytes > MaxReplayBytes)
+                    lock (_replay)
                     {
-                        _replayable = false;
-                        _replay.Clear();
+                        _replay.Add(data);
+                        _replayBytes += data.Length;
+                        if (_replayBytes > MaxReplayBytes)
+                        {
+                            _replayable = false;
+                            _replay.Clear();
+                        }
                     }
                 }
+
+                _metrics.BytesToAgent.Add(data.Length);
+                await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, buffered: true, ct).ConfigureAwait(false);
             }
 
-            _metrics.BytesToAgent.Add(data.Length);
-            await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, ct).ConfigureAwait(false);
+            if (reader.Completion.IsCompleted)
+            {
+                break;
+            }
+
+            await tunnel.FlushAsync(ct).ConfigureAwait(false);
+            if (!await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                break;
+            }
         }
 
         Volatile.Write(ref _callerClosed, true);
-        await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, ct).ConfigureAwait(false);
+        await tunnel.SendAsync(new ConnectResponse { CloseSend = new CloseSend() }, buffered: false, ct).ConfigureAwait(false);
     }
 
     /// <summary>Enforces (header → message* → trailer → [error]) | error, then EOF.</summary>

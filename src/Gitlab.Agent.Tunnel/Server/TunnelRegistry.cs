@@ -77,27 +77,32 @@ internal sealed class TunnelRegistry : ITunnelFinder
         }
     }
 
+    public bool TryClaimIdle(long agentId, string service, string method, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ITunnel? tunnel)
+    {
+        ServerTunnel? found = null;
+        if (_agents.TryGetValue(agentId, out var entry))
+        {
+            lock (entry)
+            {
+                found = ClaimIdleLocked(entry, service, method);
+            }
+        }
+
+        found?.SignalClaimed();
+        tunnel = found;
+        return found is not null;
+    }
+
     public async Task<ITunnel> FindTunnelAsync(long agentId, string service, string method, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var entry = _agents.GetOrAdd(agentId, static _ => new AgentTunnels());
-        ServerTunnel? found = null;
+        ServerTunnel? found;
         Waiter? waiter = null;
         LinkedListNode<Waiter>? node = null;
         lock (entry)
         {
-            // Newest first: the oldest idle tunnels are the ones the agent closes when its pool shrinks.
-            for (var i = entry.Idle.Count - 1; i >= 0; i--)
-            {
-                if (entry.Idle[i].Supports(service, method))
-                {
-                    found = entry.Idle[i];
-                    entry.Idle.RemoveAt(i);
-                    found.State = ServerTunnel.Claimed;
-                    break;
-                }
-            }
-
+            found = ClaimIdleLocked(entry, service, method);
             if (found is null)
             {
                 waiter = new Waiter(service, method);
@@ -125,6 +130,23 @@ internal sealed class TunnelRegistry : ITunnelFinder
         {
             return await waiter!.Completion.Task.ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Newest first: the oldest idle tunnels are the ones the agent closes when its pool shrinks.</summary>
+    private static ServerTunnel? ClaimIdleLocked(AgentTunnels entry, string service, string method)
+    {
+        for (var i = entry.Idle.Count - 1; i >= 0; i--)
+        {
+            if (entry.Idle[i].Supports(service, method))
+            {
+                var found = entry.Idle[i];
+                entry.Idle.RemoveAt(i);
+                found.State = ServerTunnel.Claimed;
+                return found;
+            }
+        }
+
+        return null;
     }
 
     private sealed class AgentTunnels

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Gitlab.Agent.Shared;
 
 namespace Gitlab.Agent.Tunnel.Transport;
 
@@ -7,29 +8,11 @@ namespace Gitlab.Agent.Tunnel.Transport;
 /// GOAWAY frame while closing a connection and would log an error for a socket the agent already closed.
 /// Reads surface a lost socket as end of stream.
 /// </summary>
-internal sealed class PeerClosedTolerantStream(Stream inner) : Stream
+internal sealed class PeerClosedTolerantStream(Stream inner) : AsyncOnlyStream
 {
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -43,9 +26,6 @@ internal sealed class PeerClosedTolerantStream(Stream inner) : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         try
@@ -56,15 +36,6 @@ internal sealed class PeerClosedTolerantStream(Stream inner) : Stream
         {
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

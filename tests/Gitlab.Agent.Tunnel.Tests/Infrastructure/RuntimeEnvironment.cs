@@ -55,10 +55,13 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
 
     public ICiJobTokenService JobTokens => Kas.Services.GetRequiredService<ICiJobTokenService>();
 
-    public static async Task<RuntimeEnvironment> StartAsync(KasTransport transport, string agentConfig)
+    /// <summary>agentk's tunnel options (applied from the next <see cref="StartAgentAsync"/>).</summary>
+    public Action<Gitlab.Agent.Tunnel.Agent.TunnelAgentOptions>? AgentTunnelOptions { get; set; }
+
+    public static async Task<RuntimeEnvironment> StartAsync(KasTransport transport, string agentConfig, Action<Gitlab.Agent.Tunnel.Agent.TunnelAgentOptions>? agentTunnelOptions = null)
     {
         var cluster = await KubernetesApiServer.StartAsync();
-        var env = new RuntimeEnvironment(transport, cluster);
+        var env = new RuntimeEnvironment(transport, cluster) { AgentTunnelOptions = agentTunnelOptions };
         using (var repository = await GitTestRepository.CreateBareAsync(env._directory.Combine("repos", ConfigProject + ".git")))
         {
             await repository.CommitFileAsync($".gitlab/agents/{AgentName}/config.yaml", agentConfig, "agent configuration");
@@ -144,7 +147,7 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
             o.Kubeconfig = Cluster.KubeconfigPath;
             o.PodNamespace = "gitlab-agent";
             o.PodName = "agentk-tunnel-tests";
-        }).AddTunnel();
+        }).AddTunnel(AgentTunnelOptions);
         var host = builder.Build();
         await host.StartAsync();
         _agent = host;

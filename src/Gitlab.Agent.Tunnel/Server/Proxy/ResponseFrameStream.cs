@@ -1,4 +1,5 @@
 using Gitlab.Agent.Protocol.Grpctool;
+using Gitlab.Agent.Shared;
 using Google.Protobuf;
 using Grpc.Core;
 using GrpcHttpRequest = Gitlab.Agent.Protocol.Grpctool.HttpRequest;
@@ -15,7 +16,7 @@ internal sealed class ResponseFrameStream(
     AsyncDuplexStreamingCall<GrpcHttpRequest, GrpcHttpResponse> call,
     bool upgraded,
     TunnelHttpMessageHandler.FrameWriter? writer,
-    Task requestBody) : Stream
+    Task requestBody) : AsyncOnlyStream
 {
     private ReadOnlyMemory<byte> _pending;
     private bool _trailerSeen;
@@ -23,17 +24,7 @@ internal sealed class ResponseFrameStream(
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
-
     public override bool CanWrite => upgraded;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -51,11 +42,6 @@ internal sealed class ResponseFrameStream(
         _pending = _pending[n..];
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use ReadAsync.");
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -82,21 +68,6 @@ internal sealed class ResponseFrameStream(
             throw new IOException($"Tunnel to the agent is closed: {e.Message}", e);
         }
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Use WriteAsync.");
-
-    public override void Flush()
-    {
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override async ValueTask DisposeAsync()
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using Gitlab.Agent.Protocol.Grpctool;
 using Gitlab.Agent.Protocol.KubernetesApi;
+using Gitlab.Agent.Shared;
 using Gitlab.Agent.Tunnel.Internal;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -23,6 +24,24 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
     public static readonly HttpRequestOptionsKey<long> AgentIdKey = new("Gitlab.Agent.Tunnel.AgentId");
     public static readonly HttpRequestOptionsKey<ImpersonationConfig?> ImpersonationKey = new("Gitlab.Agent.Tunnel.Impersonation");
 
+    /// <summary>
+    /// <c>KubernetesApi/MakeRequest</c> with a response marshaller that slices body frames out of the payload instead of
+    /// copying them. Only for the tunnel call invoker: its payloads are immutable byte strings that outlive the message.
+    /// </summary>
+    private static readonly Method<GrpcHttpRequest, GrpcHttpResponse> s_makeRequest = new(
+        MethodType.DuplexStreaming,
+        KubernetesApi.Descriptor.FullName,
+        "MakeRequest",
+        Marshallers.Create<GrpcHttpRequest>(
+            static (message, context) =>
+            {
+                context.SetPayloadLength(message.CalculateSize());
+                message.WriteTo(context.GetBufferWriter());
+                context.Complete();
+            },
+            static context => GrpcHttpRequest.Parser.ParseFrom(context.PayloadAsReadOnlySequence())),
+        Marshallers.Create(static (GrpcHttpResponse message, SerializationContext context) => context.Complete(message.ToByteArray()), DeserializeResponse));
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         if (!request.Options.TryGetValue(AgentIdKey, out var agentId))
@@ -32,8 +51,7 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
 
         request.Options.TryGetValue(ImpersonationKey, out var impersonation);
         var upgrade = HttpHeaderRules.IsUpgrade(request.Headers);
-        var client = new KubernetesApi.KubernetesApiClient(tunnels.GetCallInvoker(agentId));
-        var call = client.MakeRequest(cancellationToken: cancellationToken);
+        var call = tunnels.GetCallInvoker(agentId).AsyncDuplexStreamingCall(s_makeRequest, null, new CallOptions(cancellationToken: cancellationToken));
         var writer = new FrameWriter(call.RequestStream);
         try
         {
@@ -160,6 +178,23 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
         await content.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
         await writer.WriteAsync(new GrpcHttpRequest { Trailer = new GrpcHttpRequest.Types.Trailer() }, cancellationToken).ConfigureAwait(false);
         await writer.CompleteAsync().ConfigureAwait(false);
+    }
+
+    private static GrpcHttpResponse DeserializeResponse(DeserializationContext context)
+    {
+        var payload = context.PayloadAsReadOnlySequence();
+        if (GrpctoolDataFrames.TryReadBody(payload, out var tag, out var body))
+        {
+            switch (tag)
+            {
+                case GrpctoolDataFrames.ResponseData:
+                    return new GrpcHttpResponse { Data = new GrpcHttpResponse.Types.Data { Data_ = UnsafeByteOperations.UnsafeWrap(body) } };
+                case GrpctoolDataFrames.ResponseUpgradeData:
+                    return new GrpcHttpResponse { UpgradeData = new GrpcHttpResponse.Types.UpgradeData { Data = UnsafeByteOperations.UnsafeWrap(body) } };
+            }
+        }
+
+        return GrpcHttpResponse.Parser.ParseFrom(payload);
     }
 
     private static string? ReasonOf(Protocol.Prototool.HttpResponse head)
