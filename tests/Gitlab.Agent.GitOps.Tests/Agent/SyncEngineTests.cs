@@ -234,7 +234,7 @@ public class SyncEngineTests
         Assert.Equal("2", (await h.GetAsync("v1", "ConfigMap", "default", "keep"))!["data"]!["key"]!.GetValue<string>());
         var inventory = (await state.Inventory.ReadAsync(CancellationToken.None)).Select(i => i.Name).Order(StringComparer.Ordinal);
         Assert.Equal(["in-broken-file", "keep", "new", "old"], inventory);
-        Assert.Contains(h.Logs.Entries, e => e.Message == "Synced"
+        Assert.Contains(h.Logs.Logs, e => e.Message == "Synced"
             && (string?)e.Fields.GetValueOrDefault("syncResult") == $"failed: {multi.Message}");
 
         // Fixed: everything applies and prune works again.
@@ -474,7 +474,7 @@ public class SyncEngineTests
         await using var h = await EngineHarness.StartAsync();
         var state = h.NewState("root/kas-manifest001");
         await h.SyncAsync(state, "c1", ("ns.yaml", Namespace), ("d.yaml", Deployment));
-        var entry = h.Logs.Entries.First(e => e.Message == "Synced" && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment");
+        var entry = h.Logs.Logs.First(e => e.Message == "Synced" && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment");
         Assert.Equal("root/kas-manifest001", entry.Fields["projectId"]);
         Assert.StartsWith("applied", (string)entry.Fields["syncResult"]!, StringComparison.Ordinal);
     }

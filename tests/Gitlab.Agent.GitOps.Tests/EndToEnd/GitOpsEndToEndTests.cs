@@ -43,7 +43,7 @@ public class GitOpsEndToEndTests
         Assert.Equal(GitOpsEnvironment.ConfigProject, state.ProjectId);
         Assert.Equal(env.Agent.Id, state.AgentId);
         Assert.Contains(state.Objects, o => o.ResourceKey == "apps/Deployment/kas-test001/nginx-deployment");
-        Assert.Contains(env.AgentLogs.Entries, e => e.Message == "Synced" && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment");
+        Assert.Contains(env.AgentLogs.Logs, e => e.Message == "Synced" && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment");
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public class GitOpsEndToEndTests
         Assert.Equal("1", (await env.GetAsync("v1", "ConfigMap", "default", "b"))!["data"]!["key"]!.GetValue<string>());
         Assert.Equal(2, (await env.SyncStatesAsync()).Single().Objects.Count(o => o.ResourceKey.Length == 0 && o.Result == GitOpsObjectResult.Failed));
         Assert.Equal("1", (await env.GetAsync("v1", "ConfigMap", "default", "in-broken-file"))!["data"]!["key"]!.GetValue<string>());
-        Assert.Contains(env.AgentLogs.Entries, e => e.Message == "Synced"
+        Assert.Contains(env.AgentLogs.Logs, e => e.Message == "Synced"
             && ((string?)e.Fields.GetValueOrDefault("syncResult"))?.StartsWith("failed: multi.yaml:8: apiVersion is missing", StringComparison.Ordinal) == true);
 
         // Fixed (multi.yaml corrected, syntax.yaml removed): the file's objects apply and a.yaml's object is pruned again.
@@ -155,7 +155,7 @@ public class GitOpsEndToEndTests
         await env.ConfigRepository.CommitAsync(Files(("ns.yaml", SyncEngineTests.Namespace), ("deploy.yaml", SyncEngineTests.Deployment)));
         await env.StartAgentAsync(SelfConfig);
         await env.WaitForAsync(async () => await env.GetAsync("apps/v1", "Deployment", "kas-test001", "nginx-deployment") is not null, "the deployment is applied");
-        await env.WaitForAsync(() => Task.FromResult(env.AgentLogs.Entries.Any(e => e.Message.StartsWith("Objects synchronized", StringComparison.Ordinal))), "the first sync finished");
+        await env.AgentLogs.WaitForAsync(e => e.Message.StartsWith("Objects synchronized", StringComparison.Ordinal), "the first sync finished", TimeSpan.FromSeconds(60));
         var resource = (await env.Client.ResolveAsync("apps/v1", "Deployment", CancellationToken.None))!;
 
         // kubectl-style edit of a managed field (replicas 2 → 7) by another field manager.
@@ -187,8 +187,8 @@ public class GitOpsEndToEndTests
         await Task.Delay(1000);
 
         env.Cluster.Requests.Reset();
-        var resyncs = env.AgentLogs.Entries.Count(e => e.Message.StartsWith("Synchronizing objects", StringComparison.Ordinal));
-        await env.WaitForAsync(() => Task.FromResult(env.AgentLogs.Entries.Count(e => e.Message.StartsWith("Synchronizing objects", StringComparison.Ordinal)) >= resyncs + 3), "three resyncs ran");
+        var resyncs = env.AgentLogs.Count(e => e.Message.StartsWith("Synchronizing objects", StringComparison.Ordinal));
+        await env.WaitForAsync(() => Task.FromResult(env.AgentLogs.Count(e => e.Message.StartsWith("Synchronizing objects", StringComparison.Ordinal)) >= resyncs + 3), "three resyncs ran");
         Assert.Equal(0, env.Cluster.Requests.WriteCount);
     }
 
@@ -204,7 +204,7 @@ public class GitOpsEndToEndTests
 
         await env.PushAsync(env.ConfigRepository, GitOpsEnvironment.ConfigProject, Files(("a.yaml", SyncEngineTests.ConfigMap("next"))));
         await env.WaitForAsync(async () => await env.GetAsync("v1", "ConfigMap", "default", "next") is not null, "the newer commit is applied");
-        Assert.Contains(env.AgentLogs.Entries, e => e.Message.Contains("was canceled by a newer commit", StringComparison.Ordinal));
+        Assert.Contains(env.AgentLogs.Logs, e => e.Message.Contains("was canceled by a newer commit", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -252,7 +252,7 @@ public class GitOpsEndToEndTests
     }
 
     private static int Logged(GitOpsEnvironment env, string prefix) =>
-        env.AgentLogs.Entries.Count(e => e.Message.StartsWith(prefix, StringComparison.Ordinal));
+        env.AgentLogs.Count(e => e.Message.StartsWith(prefix, StringComparison.Ordinal));
 
     [Fact]
     public async Task Malformed_deployment_fails_alone_while_crd_custom_resource_and_namespace_are_applied()
@@ -297,7 +297,7 @@ public class GitOpsEndToEndTests
         Assert.Equal("b-deploy.yaml:1", deployment.Source);
         Assert.NotNull(await env.GetAsync("example.com/v1", "Widget", "kas-test001", "w1"));
         Assert.Null(await env.GetAsync("apps/v1", "Deployment", "kas-test001", "nginx-deployment"));
-        Assert.Contains(env.AgentLogs.Entries, e => e.Message == "Synced"
+        Assert.Contains(env.AgentLogs.Logs, e => e.Message == "Synced"
             && (string?)e.Fields.GetValueOrDefault("resourceKey") == "apps/Deployment/kas-test001/nginx-deployment"
             && ((string?)e.Fields.GetValueOrDefault("syncResult"))!.StartsWith("failed: strict decoding error: unknown field \"metadata.replicas\"", StringComparison.Ordinal));
     }

@@ -34,6 +34,6 @@ public class GitServerDownTests
         await Task.Delay(TimeSpan.FromSeconds(4));
         Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "a"));
         Assert.NotNull(await env.GetAsync("v1", "ConfigMap", "default", "b"));
-        Assert.DoesNotContain(env.AgentLogs.Entries, e => e.Message == "Synced" && ((string?)e.Fields.GetValueOrDefault("syncResult"))?.StartsWith("pruned", StringComparison.Ordinal) == true);
+        Assert.DoesNotContain(env.AgentLogs.Logs, e => e.Message == "Synced" && ((string?)e.Fields.GetValueOrDefault("syncResult"))?.StartsWith("pruned", StringComparison.Ordinal) == true);
     }
 }

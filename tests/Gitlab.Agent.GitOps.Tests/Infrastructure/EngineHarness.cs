@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Gitlab.Agent.GitOps.Agent;
 using Gitlab.Agent.Testing;
+using Gitlab.Agent.TestUtilities;
 using k8s;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         Cluster = cluster;
         Kubernetes = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath), _phase);
         Client = new KubernetesDynamicClient(Kubernetes);
-        Logs = new ListLoggerProvider();
+        Logs = new CapturedLogs();
         LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         _options = options;
         Engine = EngineFor(1);
@@ -49,7 +50,7 @@ internal sealed class EngineHarness : IAsyncDisposable
 
     public ObjectClaims Claims { get; } = new();
 
-    public ListLoggerProvider Logs { get; }
+    public CapturedLogs Logs { get; }
 
     public ILoggerFactory LoggerFactory { get; }
 

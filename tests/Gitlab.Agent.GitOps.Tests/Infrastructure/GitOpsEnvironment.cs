@@ -31,7 +31,7 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
     private readonly List<IDisposable> _disposables = [];
     private IHost? _agent;
 
-    private GitOpsEnvironment(TempDirectory directory, WebApplication kas, KubernetesApiServer cluster, ListLoggerProvider kasLogs)
+    private GitOpsEnvironment(TempDirectory directory, WebApplication kas, KubernetesApiServer cluster, CapturedLogs kasLogs)
     {
         Directory = directory;
         Kas = kas;
@@ -51,9 +51,9 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
 
     public KubernetesDynamicClient Client { get; }
 
-    public ListLoggerProvider KasLogs { get; }
+    public CapturedLogs KasLogs { get; }
 
-    public ListLoggerProvider AgentLogs { get; } = new();
+    public CapturedLogs AgentLogs { get; } = new();
 
     public AgentInfo Agent { get; private set; } = null!;
 
@@ -83,7 +83,7 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
         };
         configureKas?.Invoke(configuration);
 
-        var kasLogs = new ListLoggerProvider();
+        var kasLogs = new CapturedLogs();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
         builder.Logging.ClearProviders().AddProvider(kasLogs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddKas(o => o.Configuration = configuration).AddGitOps();
