@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Cilium.Tests.Infrastructure;
 using Gitlab.Agent.Kas.Modules;
 using Gitlab.Agent.Testing.Hubble;

@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Agentk.Kas;
 using Gitlab.Agent.Cilium.Agent;
 using Gitlab.Agent.Cilium.Alerts;

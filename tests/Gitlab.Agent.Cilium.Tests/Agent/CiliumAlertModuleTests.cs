@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Text.Json;
 using Gitlab.Agent.Agentk.Kas;
 using Gitlab.Agent.Cilium.Policies;

@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Text.Json;
 using Gitlab.Agent.Cilium.Agent;
 using Gitlab.Agent.Cilium.Tests.Infrastructure;

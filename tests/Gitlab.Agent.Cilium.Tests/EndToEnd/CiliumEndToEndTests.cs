@@ -7,7 +7,7 @@ using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.Testing;
 using Gitlab.Agent.Testing.Hubble;
 using Gitlab.Agent.TestUtilities;
-using Eventually = Gitlab.Agent.Cilium.Tests.Infrastructure.Eventually;
+using Eventually = Gitlab.Agent.TestUtilities.Eventually;
 using Gitlab.Agent.TestUtilities.Git;
 using Google.Protobuf.WellKnownTypes;
 using k8s;

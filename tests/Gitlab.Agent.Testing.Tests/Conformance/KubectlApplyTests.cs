@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Text.Json.Nodes;
 using Gitlab.Agent.Testing.Tests.Infrastructure;
 

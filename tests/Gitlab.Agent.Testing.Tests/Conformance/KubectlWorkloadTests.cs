@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Text;
 using Gitlab.Agent.Testing.Tests.Infrastructure;
 

@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;

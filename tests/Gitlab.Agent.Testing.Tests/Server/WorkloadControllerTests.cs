@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Net;
 using k8s;
 using k8s.Autorest;
