@@ -56,9 +56,10 @@ public sealed class ClientWatchTests
         var a = await client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("a"), "default");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var events = new List<(WatchEventType, string)>();
+        var errors = new List<Exception>();
         var watching = Task.Run(async () =>
         {
-            await foreach (var (type, cm) in client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: a.Metadata.ResourceVersion, labelSelector: "app=web", cancellationToken: cts.Token))
+            await foreach (var (type, cm) in client.CoreV1.WatchListNamespacedConfigMapAsync("default", resourceVersion: a.Metadata.ResourceVersion, labelSelector: "app=web", onError: errors.Add, cancellationToken: cts.Token))
             {
                 events.Add((type, cm.Metadata.Labels["app"]));
                 if (events.Count == 2)
@@ -71,7 +72,16 @@ public sealed class ClientWatchTests
         a = await client.CoreV1.ReplaceNamespacedConfigMapAsync(a, "a", "default");
         a.Metadata.Labels["app"] = "web";
         await client.CoreV1.ReplaceNamespacedConfigMapAsync(a, "a", "default");
-        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+            // Rare hang seen once under a loaded full run: say what the watch saw.
+            Assert.Fail($"watch ended without two events: events [{string.Join(", ", events)}], client errors [{string.Join("; ", errors.Select(x => x.Message))}]");
+        }
+
         Assert.Equal([(WatchEventType.Deleted, "db"), (WatchEventType.Added, "web")], events);
     }
 
