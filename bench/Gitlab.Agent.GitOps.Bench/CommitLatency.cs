@@ -1,13 +1,9 @@
 using System.Diagnostics;
 using Gitlab.Agent.GitOps.Agent;
 using Gitlab.Agent.Kas;
-using Gitlab.Agent.Kas.Registry;
-using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.Testing;
 using Gitlab.Agent.TestUtilities;
-using Gitlab.Agent.TestUtilities.Git;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,42 +18,26 @@ internal static class CommitLatency
 {
     public static async Task<List<double>> MeasureAsync(int samples)
     {
-        using var directory = new TempDirectory("gitops-bench-latency");
-        var configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF
-            {
-                Listen = new AgentListenCF { Address = "127.0.0.1:0" },
-                Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)) },
-                Gitops = new Protocol.KasCfg.GitopsCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)) },
-            },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = directory.Combine("repositories"), PollPeriod = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)) },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-        };
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders();
-        builder.Services.AddKas(o => o.Configuration = configuration).AddGitOps();
-        await using var kas = builder.Build();
-        kas.MapKas();
-        await kas.StartAsync();
+        // Poll periods of five minutes: every sample is driven by the push notification. No KAS logs.
+        await using var kas = await KasTestHost.StartAsync(
+            c => c.Agent.Gitops = new Protocol.KasCfg.GitopsCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromMinutes(5)) },
+            (builder, _) => builder.AddGitOps(),
+            pollPeriod: TimeSpan.FromMinutes(5),
+            logLevel: LogLevel.None);
         await using var cluster = await KubernetesApiServer.StartAsync();
         using var kubernetes = cluster.CreateClient();
         var client = new KubernetesDynamicClient(kubernetes);
         var configMaps = (await client.ResolveAsync("v1", "ConfigMap", CancellationToken.None))!;
 
-        var registry = kas.Services.GetRequiredService<IAgentRegistry>();
-        var agent = await registry.CreateAgentAsync("bench/project", "agent1");
-        var token = await registry.CreateTokenAsync(agent.Id, "bench");
-        using var repository = await GitTestRepository.CreateBareAsync(Path.Combine(directory.Combine("repositories"), "bench/project.git"));
+        var (_, token) = await kas.CreateAgentAsync("bench/project", "agent1");
+        using var repository = await kas.CreateRepositoryAsync("bench/project");
         await repository.CommitAsync(new Dictionary<string, string?>
         {
             [".gitlab/agents/agent1/config.yaml"] = "gitops:\n  manifest_projects:\n  - default_namespace: default\n",
             ["latency.yaml"] = Manifest(0),
         });
 
-        var addresses = kas.Services.GetRequiredService<IKasAddresses>();
+        var addresses = kas.Addresses;
         var agentBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         agentBuilder.Logging.ClearProviders();
         agentBuilder.Services.AddAgentk(o =>
@@ -89,7 +69,6 @@ internal static class CommitLatency
         }
 
         await agentk.StopAsync();
-        await kas.StopAsync();
         return latencies;
     }
 

@@ -48,35 +48,21 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         var directory = new TempDirectory("tunnel-bench");
         var cluster = await KubernetesApiServer.StartAsync(new KubernetesApiServerOptions { RunControllers = false, SimulatePods = false });
         var (certFile, keyFile, certificate) = TestCertificates.CreatePemFiles(directory.Combine("tls"));
-        using (var repository = await GitTestRepository.CreateBareAsync(directory.Combine("repos", "group/agent-config.git")))
+        using (var repository = await GitTestRepository.CreateBareAsync(directory.Combine("repositories", "group/agent-config.git")))
         {
             await repository.CommitFileAsync(".gitlab/agents/bench/config.yaml", "ci_access:\n  projects:\n  - id: group/app\n", "agent configuration");
         }
 
         var tls = transport is "grpcs" or "wss";
-        var kasBuilder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        Logging(kasBuilder.Logging, verbose);
-        kasBuilder.Services.AddKas(o => o.Configuration = new ConfigurationFile
+        var configuration = KasTestConfiguration.Loopback(directory);
+        configuration.Agent.Listen.Websocket = transport is "ws" or "wss";
+        if (tls)
         {
-            Agent = new AgentCF
-            {
-                Listen = new AgentListenCF
-                {
-                    Address = "127.0.0.1:0",
-                    Websocket = transport is "ws" or "wss",
-                    CertificateFile = tls ? certFile : string.Empty,
-                    KeyFile = tls ? keyFile : string.Empty,
-                },
-                KubernetesApi = new KubernetesApiCF { Listen = new ListenCF { Address = "127.0.0.1:0", CertificateFile = certFile, KeyFile = keyFile } },
-            },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = directory.Combine("repos") },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-        }).AddTunnel(o => o.TokenDatabasePath = directory.Combine("proxy-tokens.db"));
-        var kas = kasBuilder.Build();
-        kas.MapKas();
-        await kas.StartAsync();
+            (configuration.Agent.Listen.CertificateFile, configuration.Agent.Listen.KeyFile) = (certFile, keyFile);
+        }
+
+        configuration.Agent.KubernetesApi = new KubernetesApiCF { Listen = new ListenCF { Address = "127.0.0.1:0", CertificateFile = certFile, KeyFile = keyFile } };
+        var kas = await KasTestHost.StartApplicationAsync(directory, configuration, l => Logging(l, verbose), k => k.AddTunnel(o => o.TokenDatabasePath = directory.Combine("proxy-tokens.db")));
         var addresses = kas.Services.GetRequiredService<IKasAddresses>();
         var registry = kas.Services.GetRequiredService<IAgentRegistry>();
         var agentInfo = await registry.CreateAgentAsync("group/agent-config", "bench");

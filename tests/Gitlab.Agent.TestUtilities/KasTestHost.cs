@@ -3,7 +3,6 @@ using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Registry;
 using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.TestUtilities.Git;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -44,18 +43,9 @@ public sealed class KasTestHost : IAsyncDisposable
 
     public string RepositoriesDirectory => Directory.Combine("repositories");
 
-    public static ConfigurationFile DefaultConfiguration(TempDirectory directory, TimeSpan? pollPeriod = null) => new()
-    {
-        Agent = new AgentCF
-        {
-            Listen = new AgentListenCF { Address = "127.0.0.1:0" },
-            Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(pollPeriod ?? TimeSpan.FromSeconds(1)) },
-        },
-        Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-        Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-        Repositories = new RepositoriesCF { Directory = directory.Combine("repositories"), PollPeriod = Duration.FromTimeSpan(pollPeriod ?? TimeSpan.FromSeconds(1)) },
-        Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-    };
+    /// <summary><see cref="KasTestConfiguration.Loopback"/> with a poll period of one second unless <paramref name="pollPeriod"/> says otherwise.</summary>
+    public static ConfigurationFile DefaultConfiguration(TempDirectory directory, TimeSpan? pollPeriod = null) =>
+        KasTestConfiguration.Loopback(directory, pollPeriod ?? TimeSpan.FromSeconds(1));
 
     /// <summary>
     /// Starts KAS; <paramref name="services"/> gets the KAS builder and the host's temp directory, listeners named in
@@ -89,14 +79,40 @@ public sealed class KasTestHost : IAsyncDisposable
 
         configure?.Invoke(configuration);
         var logs = new CapturedLogs();
+        var app = await StartApplicationAsync(directory, configuration, l => l.AddProvider(logs).SetMinimumLevel(logLevel), kas => services?.Invoke(kas, directory));
+        return new KasTestHost(directory, app, logs, certificate);
+    }
+
+    /// <summary>
+    /// The bare start-up behind <see cref="StartAsync"/>, for callers that own the directory, restart KAS or keep
+    /// their own logs: builds a <see cref="WebApplication"/> rooted at <paramref name="directory"/> with
+    /// <c>AddKas</c> (<paramref name="configuration"/>) and <c>MapKas</c>, and starts it. Logging providers are
+    /// cleared first; <paramref name="logging"/> adds any wanted. The caller stops and disposes the application.
+    /// </summary>
+    public static async Task<WebApplication> StartApplicationAsync(
+        TempDirectory directory,
+        ConfigurationFile configuration,
+        Action<ILoggingBuilder>? logging = null,
+        Action<IKasBuilder>? services = null)
+    {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(logLevel);
+        builder.Logging.ClearProviders();
+        logging?.Invoke(builder.Logging);
         var kas = builder.Services.AddKas(o => o.Configuration = configuration);
-        services?.Invoke(kas, directory);
+        services?.Invoke(kas);
         var app = builder.Build();
         app.MapKas();
-        await app.StartAsync();
-        return new KasTestHost(directory, app, logs, certificate);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return app;
     }
 
     /// <summary>Creates the project's bare repository and returns a work tree that pushes to it.</summary>

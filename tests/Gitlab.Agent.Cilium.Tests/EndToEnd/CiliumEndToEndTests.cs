@@ -1,18 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Gitlab.Agent.Cilium.Tests.Infrastructure;
-using Gitlab.Agent.Kas;
-using Gitlab.Agent.Kas.Registry;
-using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.Testing;
 using Gitlab.Agent.Testing.Hubble;
 using Gitlab.Agent.TestUtilities;
 using Eventually = Gitlab.Agent.TestUtilities.Eventually;
-using Gitlab.Agent.TestUtilities.Git;
-using Google.Protobuf.WellKnownTypes;
 using k8s;
 using k8s.Models;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,33 +19,20 @@ namespace Gitlab.Agent.Cilium.Tests.EndToEnd;
 /// </summary>
 public sealed class CiliumEndToEndTests : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new("cilium-e2e");
     private KubernetesApiServer _cluster = null!;
     private HubbleRelayTestServer _relay = null!;
-    private WebApplication _kas = null!;
+    private KasTestHost _kas = null!;
     private IHost? _agent;
 
     public async Task InitializeAsync()
     {
         _cluster = await KubernetesApiServer.StartAsync();
         _relay = await HubbleRelayTestServer.StartAsync();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = _directory.Path });
-        builder.Logging.ClearProviders();
-        builder.Services.AddKas(o => o.Configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF
-            {
-                Listen = new AgentListenCF { Address = "127.0.0.1:0" },
-                Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) },
-            },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = _directory.Combine("repositories") },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = _directory.Combine("kas.db") } },
-        }).AddCilium(o => o.DatabasePath = _directory.Combine("cilium-alerts.db"));
-        _kas = builder.Build();
-        _kas.MapKas();
-        await _kas.StartAsync();
+        // Configuration polled every second; repositories at KAS's default period; no KAS logs.
+        _kas = await KasTestHost.StartAsync(
+            c => c.Repositories.PollPeriod = null,
+            (kas, directory) => kas.AddCilium(o => o.DatabasePath = directory.Combine("cilium-alerts.db")),
+            logLevel: LogLevel.None);
     }
 
     public async Task DisposeAsync()
@@ -63,12 +44,9 @@ public sealed class CiliumEndToEndTests : IAsyncLifetime
             _agent.Dispose();
         }
 
-        await _kas.StopAsync();
         await _kas.DisposeAsync();
         await _relay.DisposeAsync();
         await _cluster.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _directory.Dispose();
     }
 
     [Fact]
@@ -98,22 +76,20 @@ public sealed class CiliumEndToEndTests : IAsyncLifetime
         await kubernetes.CustomObjects.CreateNamespacedCustomObjectAsync(body, "cilium.io", "v2", "prod", "ciliumnetworkpolicies");
 
         // KAS: agent registration and its configuration file with the relay address.
-        var registry = _kas.Services.GetRequiredService<IAgentRegistry>();
-        var agent = await registry.CreateAgentAsync("group/project", "agent1");
-        var token = await registry.CreateTokenAsync(agent.Id, "test");
-        using (var repository = await GitTestRepository.CreateBareAsync(_directory.Combine("repositories", "group", "project.git")))
+        var (agent, token) = await _kas.CreateAgentAsync("group/project", "agent1");
+        using (var repository = await _kas.CreateRepositoryAsync("group/project"))
         {
             await repository.CommitFileAsync(".gitlab/agents/agent1/config.yaml", $"cilium:\n  hubble_relay_address: {_relay.HubbleRelayAddress}\n");
         }
 
         // agentk with the Cilium module, talking to the test cluster through a kubeconfig.
-        var tokenFile = _directory.Combine("token");
+        var tokenFile = _kas.Directory.Combine("token");
         await File.WriteAllTextAsync(tokenFile, token.Secret);
         var agentBuilder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         agentBuilder.Logging.ClearProviders();
         agentBuilder.Services.AddAgentk(o =>
         {
-            o.KasAddress = _kas.Services.GetRequiredService<IKasAddresses>().Agent!.ToString();
+            o.KasAddress = _kas.Addresses.Agent!.ToString();
             o.TokenFile = tokenFile;
             o.Kubeconfig = _cluster.KubeconfigPath;
             o.PodNamespace = "gitlab-agent";
@@ -130,10 +106,10 @@ public sealed class CiliumEndToEndTests : IAsyncLifetime
         _relay.Publish(FlowFactory.Repeats("ingress-policy-denied.jsonl", 3, DateTimeOffset.UtcNow.AddSeconds(1)));
         _relay.Publish(FlowFactory.Fixture("allowed.jsonl", DateTimeOffset.UtcNow.AddSeconds(1)));
 
-        var store = _kas.Services.GetRequiredService<ICiliumAlertStore>();
+        var store = _kas.App.Services.GetRequiredService<ICiliumAlertStore>();
         await Eventually.WaitAsync(() => store.ListAsync(agent.Id).Result.Sum(a => a.Count) == 3, "three flows stored as alerts in KAS");
 
-        using var http = new HttpClient { BaseAddress = new Uri(_kas.Services.GetRequiredService<IKasAddresses>().Api!.ToString().Replace("grpc://", "http://", StringComparison.Ordinal)) };
+        using var http = new HttpClient { BaseAddress = new Uri(_kas.Addresses.Api!.ToString().Replace("grpc://", "http://", StringComparison.Ordinal)) };
         var alerts = await http.GetFromJsonAsync<JsonElement>($"/api/v4/agents/{agent.Id}/cilium/alerts");
         var alert = Assert.Single(alerts.EnumerateArray());
         Assert.Equal("db-ingress", alert.GetProperty("policy").GetProperty("name").GetString());

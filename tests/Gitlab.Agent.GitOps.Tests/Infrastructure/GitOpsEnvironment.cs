@@ -29,21 +29,20 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
     public const string AgentName = "agent1";
 
     private readonly List<IDisposable> _disposables = [];
+    private readonly KasTestHost _kas;
     private IHost? _agent;
 
-    private GitOpsEnvironment(TempDirectory directory, WebApplication kas, KubernetesApiServer cluster, CapturedLogs kasLogs)
+    private GitOpsEnvironment(KasTestHost kas, KubernetesApiServer cluster)
     {
-        Directory = directory;
-        Kas = kas;
+        _kas = kas;
         Cluster = cluster;
-        KasLogs = kasLogs;
         Kubernetes = cluster.CreateClient();
         Client = new KubernetesDynamicClient(Kubernetes);
     }
 
-    public TempDirectory Directory { get; }
+    public TempDirectory Directory => _kas.Directory;
 
-    public WebApplication Kas { get; }
+    public WebApplication Kas => _kas.App;
 
     public KubernetesApiServer Cluster { get; }
 
@@ -51,7 +50,7 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
 
     public KubernetesDynamicClient Client { get; }
 
-    public CapturedLogs KasLogs { get; }
+    public CapturedLogs KasLogs => _kas.Logs;
 
     public CapturedLogs AgentLogs { get; } = new();
 
@@ -61,41 +60,28 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
 
     public GitTestRepository ConfigRepository { get; private set; } = null!;
 
-    public IAgentRegistry Registry => Kas.Services.GetRequiredService<IAgentRegistry>();
+    public IAgentRegistry Registry => _kas.Registry;
 
     public static async Task<GitOpsEnvironment> StartAsync(
         Action<ConfigurationFile>? configureKas = null,
         KubernetesApiServerOptions? clusterOptions = null)
     {
-        var directory = new TempDirectory("gitops-e2e");
-        var configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF
+        var servesRepositoryDirectory = false;
+        var kas = await KasTestHost.StartAsync(
+            c =>
             {
-                Listen = new AgentListenCF { Address = "127.0.0.1:0" },
-                Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)) },
-                Gitops = new Protocol.KasCfg.GitopsCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(30)) },
+                c.Agent.Gitops = new Protocol.KasCfg.GitopsCF { PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(30)) };
+                configureKas?.Invoke(c);
+                servesRepositoryDirectory = c.Repositories.Directory.Length > 0;
             },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = directory.Combine("repositories"), PollPeriod = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)) },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-        };
-        configureKas?.Invoke(configuration);
-
-        var kasLogs = new CapturedLogs();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders().AddProvider(kasLogs).SetMinimumLevel(LogLevel.Debug);
-        builder.Services.AddKas(o => o.Configuration = configuration).AddGitOps();
-        var kas = builder.Build();
-        kas.MapKas();
-        await kas.StartAsync();
+            (builder, _) => builder.AddGitOps(),
+            pollPeriod: TimeSpan.FromSeconds(2));
         var cluster = await KubernetesApiServer.StartAsync(clusterOptions);
-        var environment = new GitOpsEnvironment(directory, kas, cluster, kasLogs);
+        var environment = new GitOpsEnvironment(kas, cluster);
         var (agent, token) = await environment.CreateAgentAsync(ConfigProject, AgentName);
         environment.Agent = agent;
         environment.Token = token;
-        if (configuration.Repositories.Directory.Length > 0)
+        if (servesRepositoryDirectory)
         {
             environment.ConfigRepository = await environment.CreateRepositoryAsync(ConfigProject);
         }
@@ -105,14 +91,13 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
 
     public async Task<(AgentInfo Agent, string Token)> CreateAgentAsync(string projectPath, string name)
     {
-        var agent = await Registry.CreateAgentAsync(projectPath, name);
-        var token = await Registry.CreateTokenAsync(agent.Id, "test");
+        var (agent, token) = await _kas.CreateAgentAsync(projectPath, name);
         return (agent, token.Secret);
     }
 
     public async Task<GitTestRepository> CreateRepositoryAsync(string projectPath)
     {
-        var repository = await GitTestRepository.CreateBareAsync(Path.Combine(Directory.Combine("repositories"), projectPath + ".git"));
+        var repository = await _kas.CreateRepositoryAsync(projectPath);
         _disposables.Add(repository);
         return repository;
     }
@@ -140,7 +125,7 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
 
     public HttpClient ApiClient()
     {
-        var address = Kas.Services.GetRequiredService<IKasAddresses>().Get(KasListener.Api)!;
+        var address = _kas.Addresses.Get(KasListener.Api)!;
         return new HttpClient { BaseAddress = new UriBuilder(address) { Scheme = "http" }.Uri, Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -156,7 +141,7 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
             await PushAsync(configRepository, ConfigProject, new Dictionary<string, string?> { [$".gitlab/agents/{AgentName}/config.yaml"] = configYaml });
         }
 
-        var agentAddress = Kas.Services.GetRequiredService<IKasAddresses>().Get(KasListener.Agent)!;
+        var agentAddress = _kas.Addresses.Get(KasListener.Agent)!;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddProvider(AgentLogs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddAgentk(o =>
@@ -211,14 +196,11 @@ internal sealed class GitOpsEnvironment : IAsyncDisposable
         await StopAgentAsync();
         Kubernetes.Dispose();
         await Cluster.DisposeAsync();
-        await Kas.StopAsync();
-        await Kas.DisposeAsync();
         foreach (var disposable in _disposables)
         {
             disposable.Dispose();
         }
 
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Dispose();
+        await _kas.DisposeAsync();
     }
 }

@@ -5,10 +5,8 @@ using Gitlab.Agent.Agentk.Configuration;
 using Gitlab.Agent.Agentk.Modules;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Registry;
-using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.TestUtilities.Git;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -126,30 +124,12 @@ public sealed class ConfigPropagationEnvironment : IAsyncDisposable
     /// <summary>Starts KAS; <paramref name="agentPort"/> pins the agent listener port (restart on the same port).</summary>
     public async Task StartKasAsync(int agentPort = 0)
     {
-        var configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF
-            {
-                Listen = new AgentListenCF { Address = $"127.0.0.1:{agentPort}" },
-                Configuration = new AgentConfigurationCF { PollPeriod = Duration.FromTimeSpan(_pollPeriod) },
-            },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF
-            {
-                UrlTemplate = $"git://127.0.0.1:{Daemon.Port}/{{project}}.git",
-                CacheDirectory = _directory.Combine("kas-cache"),
-                PollPeriod = Duration.FromTimeSpan(_pollPeriod),
-            },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = _directory.Combine("kas.db") } },
-        };
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = _directory.Path });
-        builder.Logging.ClearProviders().AddProvider(KasLogs).SetMinimumLevel(LogLevel.Debug);
-        builder.Services.AddKas(o => o.Configuration = configuration);
-        var app = builder.Build();
-        app.MapKas();
-        await app.StartAsync();
-        _kas = app;
+        var configuration = KasTestConfiguration.Loopback(_directory, _pollPeriod);
+        configuration.Agent.Listen.Address = $"127.0.0.1:{agentPort}";
+        configuration.Repositories.Directory = string.Empty; // mirrored from the git daemon instead
+        configuration.Repositories.UrlTemplate = $"git://127.0.0.1:{Daemon.Port}/{{project}}.git";
+        configuration.Repositories.CacheDirectory = _directory.Combine("kas-cache");
+        _kas = await KasTestHost.StartApplicationAsync(_directory, configuration, l => l.AddProvider(KasLogs).SetMinimumLevel(LogLevel.Debug));
     }
 
     public async Task StopKasAsync()

@@ -62,7 +62,7 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
     {
         var cluster = await KubernetesApiServer.StartAsync();
         var env = new RuntimeEnvironment(transport, cluster) { AgentTunnelOptions = agentTunnelOptions };
-        using (var repository = await GitTestRepository.CreateBareAsync(env._directory.Combine("repos", ConfigProject + ".git")))
+        using (var repository = await GitTestRepository.CreateBareAsync(env._directory.Combine("repositories", ConfigProject + ".git")))
         {
             await repository.CommitFileAsync($".gitlab/agents/{AgentName}/config.yaml", agentConfig, "agent configuration");
         }
@@ -79,39 +79,25 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
     public async Task StartKasAsync()
     {
         var tls = _transport is KasTransport.Grpcs or KasTransport.Wss;
-        var configuration = new ConfigurationFile
+        var configuration = KasTestConfiguration.Loopback(_directory);
+        configuration.Agent.Listen = new AgentListenCF
         {
-            Agent = new AgentCF
-            {
-                Listen = new AgentListenCF
-                {
-                    Address = $"127.0.0.1:{_agentPort}",
-                    Websocket = _transport is KasTransport.Ws or KasTransport.Wss,
-                    CertificateFile = tls ? _tls.CertificateFile : string.Empty,
-                    KeyFile = tls ? _tls.KeyFile : string.Empty,
-                },
-                KubernetesApi = new KubernetesApiCF
-                {
-                    Listen = new ListenCF { Address = $"127.0.0.1:{_k8sPort}", CertificateFile = _tls.CertificateFile, KeyFile = _tls.KeyFile },
-                    UrlPathPrefix = "/k8s-proxy",
-                },
-            },
-            Api = new ApiCF { Listen = new ListenCF { Address = $"127.0.0.1:{_apiPort}" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = _directory.Combine("repos") },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = _directory.Combine("kas.db") } },
+            Address = $"127.0.0.1:{_agentPort}",
+            Websocket = _transport is KasTransport.Ws or KasTransport.Wss,
+            CertificateFile = tls ? _tls.CertificateFile : string.Empty,
+            KeyFile = tls ? _tls.KeyFile : string.Empty,
         };
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = _directory.Path });
-        builder.Logging.ClearProviders().AddProvider(KasLogs);
-        builder.Services.AddKas(o => o.Configuration = configuration).AddTunnel(o =>
+        configuration.Agent.KubernetesApi = new KubernetesApiCF
+        {
+            Listen = new ListenCF { Address = $"127.0.0.1:{_k8sPort}", CertificateFile = _tls.CertificateFile, KeyFile = _tls.KeyFile },
+            UrlPathPrefix = "/k8s-proxy",
+        };
+        configuration.Api.Listen.Address = $"127.0.0.1:{_apiPort}";
+        _kas = await KasTestHost.StartApplicationAsync(_directory, configuration, l => l.AddProvider(KasLogs), kas => kas.AddTunnel(o =>
         {
             o.TokenDatabasePath = _directory.Combine("proxy-tokens.db");
             o.CertificateAuthorityFile = _tls.CertificateFile;
-        });
-        var app = builder.Build();
-        app.MapKas();
-        await app.StartAsync();
-        _kas = app;
+        }));
         _agentPort = Addresses.Agent.Port;
         _k8sPort = Addresses.KubernetesApi!.Port;
         _apiPort = Addresses.Api.Port;

@@ -2,10 +2,8 @@ using System.Net;
 using Gitlab.Agent.Kas;
 using Gitlab.Agent.Kas.Registry;
 using Gitlab.Agent.Kas.Users;
-using Gitlab.Agent.Protocol.KasCfg;
 using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -56,19 +54,11 @@ public sealed class RuntimeUserAccessTests
     {
         using var directory = new TempDirectory("runtime-no-proxy");
         var logs = new CapturedLogs();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = directory.Path });
-        builder.Logging.ClearProviders().AddProvider(logs);
-        builder.Services.AddKas(o => o.Configuration = new ConfigurationFile
-        {
-            Agent = new AgentCF { Listen = new AgentListenCF { Address = "127.0.0.1:0" } },
-            Api = new ApiCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Observability = new ObservabilityCF { Listen = new ListenCF { Address = "127.0.0.1:0" } },
-            Repositories = new RepositoriesCF { Directory = directory.Combine("repos") },
-            Registry = new RegistryCF { Sqlite = new SqliteCF { Path = directory.Combine("kas.db") } },
-        }).AddTunnel(o => o.TokenDatabasePath = ":memory:");
-        await using var app = builder.Build();
-        app.MapKas();
-        await app.StartAsync();
+        await using var app = await KasTestHost.StartApplicationAsync(
+            directory,
+            KasTestConfiguration.Loopback(directory),
+            l => l.AddProvider(logs),
+            kas => kas.AddTunnel(o => o.TokenDatabasePath = ":memory:"));
         try
         {
             Assert.Contains(logs.Lines, l => l.Contains("[5310] Kubernetes API proxy disabled: KAS has no agent.kubernetes_api listener", StringComparison.Ordinal));
