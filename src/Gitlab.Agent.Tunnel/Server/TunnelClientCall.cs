@@ -34,6 +34,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private const int MaxAttempts = 3;
     private const long MaxReplayBytes = 1024 * 1024;
+    private const long MaxUnflushedBytes = 256 * 1024;
     private readonly List<ByteString> _replay = [];
     private long _replayBytes;
     private volatile bool _replayable = true;
@@ -299,6 +300,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
             await Task.Yield();
         }
 
+        var unflushed = 0L;
         while (true)
         {
             while (reader.TryRead(out var data))
@@ -320,6 +322,13 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
 
                 _metrics.BytesToAgent.Add(data.Length);
                 await tunnel.SendAsync(new ConnectResponse { Message = new Message { Data = data } }, buffered: true, ct).ConfigureAwait(false);
+                unflushed += data.Length;
+                if (unflushed >= MaxUnflushedBytes)
+                {
+                    // A caller that keeps the queue full (a large upload) still gets flushes and back-pressure.
+                    unflushed = 0;
+                    await tunnel.FlushAsync(ct).ConfigureAwait(false);
+                }
             }
 
             if (reader.Completion.IsCompleted)
@@ -327,6 +336,7 @@ internal sealed class TunnelClientCall<TRequest, TResponse> : IClientStreamWrite
                 break;
             }
 
+            unflushed = 0;
             await tunnel.FlushAsync(ct).ConfigureAwait(false);
             if (!await reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
