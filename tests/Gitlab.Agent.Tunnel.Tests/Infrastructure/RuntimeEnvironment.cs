@@ -51,6 +51,8 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
 
     public WebApplication Kas => _kas ?? throw new InvalidOperationException("KAS is not running");
 
+    public IHost Agent => _agent ?? throw new InvalidOperationException("agentk is not running");
+
     public IKasAddresses Addresses => Kas.Services.GetRequiredService<IKasAddresses>();
 
     public ICiJobTokenService JobTokens => Kas.Services.GetRequiredService<ICiJobTokenService>();

@@ -7,8 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gitlab.Agent.Tunnel.Tests.Proxy;
 
 /// <summary>
-/// The <c>Gitlab.Agent.Tunnel</c> meter of one KAS (its own meter factory, so parallel tests do not mix in): open tunnels
-/// per agent, requests routed, bytes both ways and proxy requests by outcome, after kubectl ran through it.
+/// The <c>Gitlab.Agent.Tunnel</c> meter of one KAS and its agentk (their own meter factories, so parallel tests do not mix
+/// in): open tunnels per agent, requests routed, bytes both ways, proxy requests by outcome, requests agentk served.
 /// </summary>
 public sealed partial class TunnelMetricsTests
 {
@@ -23,17 +23,28 @@ public sealed partial class TunnelMetricsTests
     {
         await using var env = await RuntimeEnvironment.StartAsync(KasTransport.Grpc, Config);
         var kasMeters = env.Kas.Services.GetRequiredService<IMeterFactory>();
+        var agentMeters = env.Agent.Services.GetRequiredService<IMeterFactory>();
         var measurements = new ConcurrentQueue<(string Name, long Value, Dictionary<string, object?> Tags)>();
+        var agentMeasurements = new ConcurrentQueue<(string Name, long Value)>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "Gitlab.Agent.Tunnel" && ReferenceEquals(instrument.Meter.Scope, kasMeters))
+            if (instrument.Meter.Name == "Gitlab.Agent.Tunnel" && (ReferenceEquals(instrument.Meter.Scope, kasMeters) || ReferenceEquals(instrument.Meter.Scope, agentMeters)))
             {
-                l.EnableMeasurementEvents(instrument);
+                l.EnableMeasurementEvents(instrument, instrument.Meter.Scope);
             }
         };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-            measurements.Enqueue((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, scope) =>
+        {
+            if (ReferenceEquals(scope, kasMeters))
+            {
+                measurements.Enqueue((instrument.Name, value, tags.ToArray().ToDictionary(t => t.Key, t => t.Value)));
+            }
+            else
+            {
+                agentMeasurements.Enqueue((instrument.Name, value));
+            }
+        });
         listener.Start();
 
         var kubeconfig = await env.JobKubeconfigAsync();
@@ -56,6 +67,10 @@ public sealed partial class TunnelMetricsTests
         Assert.True(Sum("gitlab_agent.k8s_proxy.requests", "outcome", "unauthenticated") >= 1, "refused proxy requests");
         Assert.Equal(0, Sum("gitlab_agent.k8s_proxy.requests", "outcome", "failed"));
         Assert.True(Sum("gitlab_agent.tunnel.open", "agent_id", env.AgentId) > 0, "open tunnels of the agent");
+
+        // agentk's side: the requests it served, and tunnel streams opened (its up/down counter moved up).
+        Assert.True(agentMeasurements.Where(m => m.Name == "gitlab_agent.tunnel.agent_requests").Sum(m => m.Value) >= 1, "requests served by agentk");
+        Assert.Contains(agentMeasurements, m => m.Name == "gitlab_agent.tunnel.agent_connections" && m.Value > 0);
     }
 
     [GeneratedRegex(@"token: ""?ci:(\d+):[^""\s]+""?")]
