@@ -3,9 +3,9 @@ using System.Net;
 namespace Gitlab.Agent.Agentk.Kas;
 
 /// <summary>
-/// Sends the body of every streamed request to KAS (gRPC client and duplex streams) through a
-/// <see cref="CoalescingWriteStream"/>: grpc-dotnet flushes after each message, which costs one HTTP/2 write, one
-/// TCP segment and one wake-up on KAS per message; coalesced, the messages written back to back share them.
+/// Sends the body of every HTTP/2 request to KAS (every gRPC call) through a <see cref="CoalescingWriteStream"/>:
+/// grpc-dotnet flushes after each message, which costs one HTTP/2 write, one TCP segment and one wake-up on KAS per
+/// message; coalesced, the messages a call writes back to back (a tunnel answer's frames) share them.
 /// </summary>
 internal sealed class CoalescingWritesHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
 {

@@ -17,22 +17,6 @@ internal sealed class ReverseTunnelService(
 {
     private static long s_nextTunnelId;
 
-    /// <summary>Flushes the HTTP/2 response under a gRPC call (absent when the call is not served by ASP.NET Core).</summary>
-    private static Func<CancellationToken, ValueTask>? FlushOf(ServerCallContext context)
-    {
-        System.IO.Pipelines.PipeWriter body;
-        try
-        {
-            body = context.GetHttpContext().Response.BodyWriter;
-        }
-        catch (InvalidOperationException)
-        {
-            return null;
-        }
-
-        return async ct => await body.FlushAsync(ct).ConfigureAwait(false);
-    }
-
     public override async Task Connect(IAsyncStreamReader<ConnectRequest> requestStream, IServerStreamWriter<ConnectResponse> responseStream, ServerCallContext context)
     {
         var agent = await identities.ResolveAsync(context).ConfigureAwait(false);
@@ -48,7 +32,7 @@ internal sealed class ReverseTunnelService(
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"first tunnel message must be 'descriptor', got '{requestStream.Current.MsgCase}'"));
         }
 
-        var tunnel = new ServerTunnel(Interlocked.Increment(ref s_nextTunnelId), agent.AgentId, requestStream.Current.Descriptor_.AgentDescriptor, requestStream, responseStream, FlushOf(context));
+        var tunnel = new ServerTunnel(Interlocked.Increment(ref s_nextTunnelId), agent.AgentId, requestStream.Current.Descriptor_.AgentDescriptor, requestStream, responseStream, context.GetHttpContext().Response.BodyWriter);
         var idleRead = tunnel.StartIdleRead(ct);
         metrics.TunnelOpened(agent.AgentId);
         try

@@ -12,7 +12,7 @@ internal sealed class ServerTunnel(
     AgentDescriptor descriptor,
     IAsyncStreamReader<ConnectRequest> requests,
     IServerStreamWriter<ConnectResponse> responses,
-    Func<CancellationToken, ValueTask>? flush = null) : ITunnel
+    System.IO.Pipelines.PipeWriter responseBody) : ITunnel
 {
     private static readonly WriteOptions s_buffered = new(WriteFlags.BufferHint);
 
@@ -64,11 +64,11 @@ internal sealed class ServerTunnel(
     public async ValueTask SendAsync(ConnectResponse frame, bool buffered, CancellationToken cancellationToken)
     {
         // A buffered write only appends to the response; the next unbuffered write or FlushAsync sends it.
-        responses.WriteOptions = buffered && flush is not null ? s_buffered : null;
+        responses.WriteOptions = buffered ? s_buffered : null;
         await responses.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
     }
 
-    public ValueTask FlushAsync(CancellationToken cancellationToken) => flush?.Invoke(cancellationToken) ?? ValueTask.CompletedTask;
+    public async ValueTask FlushAsync(CancellationToken cancellationToken) => await responseBody.FlushAsync(cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<ConnectRequest?> ReadAsync(CancellationToken cancellationToken)
     {
