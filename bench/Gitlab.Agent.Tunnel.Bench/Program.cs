@@ -118,8 +118,8 @@ foreach (var (name, client) in new[] { ("direct", env.Direct), ("kas", env.ViaKa
 Console.WriteLine("small GETs done");
 
 // Large LIST throughput, round by round, alternating which path goes first.
-var directRates = new List<(double Rate, double CpuMsPerMb)>();
-var kasRates = new List<(double Rate, double CpuMsPerMb)>();
+var directRates = new List<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)>();
+var kasRates = new List<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)>();
 if (listMb > 0)
 {
     // One untimed round per path first: the LIST code paths get compiled to their final tier like the GET ones.
@@ -177,8 +177,8 @@ Info("small GET gen0 collections (per 1000 requests)", cpuPerGet["direct"].Gen0 
 if (listMb > 0)
 {
     Row($"{listMb} MB LIST (MB/s, best of {rounds})", directRates.Max(r => r.Rate), kasRates.Max(r => r.Rate), "KAS/direct >= 0.5", r => r >= 0.5);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| LIST CPU time (ms per MB, all components, median) | {Median(directRates.Select(r => r.CpuMsPerMb)):0.00} | {Median(kasRates.Select(r => r.CpuMsPerMb)):0.00} | {Median(kasRates.Select(r => r.CpuMsPerMb)) / Median(directRates.Select(r => r.CpuMsPerMb)):0.00} | (info) | - |"));
+    Info("LIST CPU time (ms per MB, all components, median)", Median(directRates.Select(r => r.CpuMsPerMb)), Median(kasRates.Select(r => r.CpuMsPerMb)));
+    Info("LIST thread-pool work items (per MB, median)", Median(directRates.Select(r => r.WorkItemsPerMb)), Median(kasRates.Select(r => r.WorkItemsPerMb)));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -211,9 +211,10 @@ static async Task<double> TimeGetAsync(HttpClient client, string path)
     return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
 }
 
-static async Task<(double Rate, double CpuMsPerMb)> ListRateAsync(HttpClient client)
+static async Task<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)> ListRateAsync(HttpClient client)
 {
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var workItems = ThreadPool.CompletedWorkItemCount;
     var started = Stopwatch.GetTimestamp();
     using var response = await client.GetAsync(ListPath.TrimStart('/'), HttpCompletionOption.ResponseHeadersRead);
     if (!response.IsSuccessStatusCode)
@@ -231,7 +232,10 @@ static async Task<(double Rate, double CpuMsPerMb)> ListRateAsync(HttpClient cli
     }
 
     var megabytes = total / 1e6;
-    return (megabytes / Stopwatch.GetElapsedTime(started).TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / megabytes);
+    return (
+        megabytes / Stopwatch.GetElapsedTime(started).TotalSeconds,
+        (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds / megabytes,
+        (ThreadPool.CompletedWorkItemCount - workItems) / megabytes);
 }
 
 string Arg(string name, string fallback)
