@@ -89,7 +89,7 @@ internal sealed class ConfigurationWatcher(
                     backoff.Reset();
                 }
 
-                var error = KasErrorDescriber.Describe(e, connection.Address, (connection as KasConnection)?.LastTlsFailure);
+                var error = KasErrorDescriber.Describe(e, connection.Address, (connection as KasConnection)?.LastTlsFailure, nothingReceived: !received);
                 switch (error.Kind)
                 {
                     case KasErrorKind.Unauthenticated:

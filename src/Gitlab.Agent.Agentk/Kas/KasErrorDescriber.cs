@@ -33,7 +33,14 @@ internal enum KasErrorKind
 /// </summary>
 internal static class KasErrorDescriber
 {
-    public static KasError Describe(Exception exception, Uri address, string? tlsFailure = null)
+    /// <param name="exception">What the call threw.</param>
+    /// <param name="address">The KAS address agentk dials.</param>
+    /// <param name="tlsFailure">The TLS validation failure recorded by the connection, if any.</param>
+    /// <param name="nothingReceived">
+    /// True when the caller did not cancel the call and got nothing back: a <c>Cancelled</c> status then means the HTTP/2
+    /// client gave up on a connection the server dropped before answering.
+    /// </param>
+    public static KasError Describe(Exception exception, Uri address, string? tlsFailure = null, bool nothingReceived = false)
     {
         var host = address.Host;
         var target = $"{address.Scheme}://{address.Authority}";
@@ -57,6 +64,11 @@ internal static class KasErrorDescriber
                         KasErrorKind.Misconfiguration);
             }
 
+            if (rpc.StatusCode == StatusCode.Cancelled && nothingReceived && rpc.Status.DebugException is OperationCanceledException)
+            {
+                return ClosedBeforeAnswering(target);
+            }
+
             if (rpc.Status.Detail.StartsWith("Bad gRPC response", StringComparison.Ordinal))
             {
                 return new KasError(
@@ -70,10 +82,9 @@ internal static class KasErrorDescriber
         {
             switch (e)
             {
-                case SocketException { SocketErrorCode: SocketError.ConnectionReset } when beforeResponse:
-                    return new KasError(
-                        $"failed to connect to KAS at {target}: the server closed the connection before answering — it may not speak gRPC over HTTP/2; check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss)",
-                        KasErrorKind.Misconfiguration);
+                // Reset, or a broken pipe when the server closed before the client finished writing its preface.
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted } when beforeResponse:
+                    return ClosedBeforeAnswering(target);
                 case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } s:
                     return new KasError(
                         $"cannot resolve KAS host '{host}': {s.Message} — check the host name in --kas-address and the cluster DNS",
@@ -108,6 +119,11 @@ internal static class KasErrorDescriber
 
         return new KasError($"KAS call to {target} failed: {exception.Message}", KasErrorKind.Transient);
     }
+
+    private static KasError ClosedBeforeAnswering(string target) =>
+        new(
+            $"failed to connect to KAS at {target}: the server closed the connection before answering — it may not speak gRPC over HTTP/2; check that --kas-address uses the scheme the server listens with (grpc/grpcs vs ws/wss)",
+            KasErrorKind.Misconfiguration);
 
     private static KasError DescribeTls(AuthenticationException exception, string target, string? tlsFailure)
     {

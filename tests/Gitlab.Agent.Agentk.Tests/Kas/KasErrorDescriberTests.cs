@@ -72,6 +72,29 @@ public class KasErrorDescriberTests
     }
 
     [Fact]
+    public void Broken_pipe_before_any_answer_is_a_server_that_closed_the_connection()
+    {
+        var exception = Rpc(StatusCode.Unavailable, "Error starting gRPC call. HttpRequestException: An error occurred while sending the request.", new HttpRequestException("x", new IOException("Unable to write data to the transport connection: Broken pipe.", new SocketException((int)SocketError.Shutdown))));
+
+        var error = KasErrorDescriber.Describe(exception, Address);
+
+        Assert.Equal(KasErrorKind.Misconfiguration, error.Kind);
+        Assert.StartsWith("failed to connect to KAS at grpcs://kas.example.com:8150: the server closed the connection before answering — it may not speak gRPC over HTTP/2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cancelled_by_the_http_client_is_a_dropped_connection_only_when_nothing_came_back()
+    {
+        var exception = Rpc(StatusCode.Cancelled, string.Empty, new OperationCanceledException());
+
+        Assert.StartsWith(
+            "failed to connect to KAS at grpcs://kas.example.com:8150: the server closed the connection before answering",
+            KasErrorDescriber.Describe(exception, Address, nothingReceived: true).Message,
+            StringComparison.Ordinal);
+        Assert.Equal("KAS call to grpcs://kas.example.com:8150 failed (Cancelled): ", KasErrorDescriber.Describe(exception, Address).Message);
+    }
+
+    [Fact]
     public void Anything_else_keeps_the_status_and_detail()
     {
         var error = KasErrorDescriber.Describe(Rpc(StatusCode.Internal, "boom"), Address);
