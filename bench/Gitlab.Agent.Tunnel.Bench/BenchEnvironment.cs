@@ -24,15 +24,18 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     private readonly TempDirectory _directory;
     private readonly WebApplication _kas;
     private readonly IHost _agent;
+    private readonly WebApplication _plainProxy;
 
-    private BenchEnvironment(TempDirectory directory, KubernetesApiServer cluster, WebApplication kas, IHost agent, HttpClient direct, HttpClient viaKas)
+    private BenchEnvironment(TempDirectory directory, KubernetesApiServer cluster, WebApplication kas, IHost agent, WebApplication plainProxy, HttpClient direct, HttpClient viaKas, HttpClient viaPlainProxy)
     {
         _directory = directory;
         Cluster = cluster;
         _kas = kas;
         _agent = agent;
+        _plainProxy = plainProxy;
         Direct = direct;
         ViaKas = viaKas;
+        ViaPlainProxy = viaPlainProxy;
     }
 
     public KubernetesApiServer Cluster { get; }
@@ -42,6 +45,9 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
     /// <summary>HTTP/2 over TLS to KAS's Kubernetes API proxy with a CI job token (<c>ci:&lt;agent id&gt;:&lt;job token&gt;</c>).</summary>
     public HttpClient ViaKas { get; }
+
+    /// <summary>HTTP/2 over TLS to a bare YARP reverse proxy in front of the test cluster (<see cref="PlainProxy"/>), with the admin token.</summary>
+    public HttpClient ViaPlainProxy { get; }
 
     public static async Task<BenchEnvironment> StartAsync(string transport, bool verbose)
     {
@@ -86,18 +92,23 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         var jobToken = (await kas.Services.GetRequiredService<ICiJobTokenService>().IssueAsync(job, TimeSpan.FromHours(4))).Token;
         var viaKas = Client(addresses.KubernetesApi!, $"ci:{agentInfo.Id}:{jobToken}", certificate);
         var direct = Client(cluster.BaseAddress, cluster.AdminToken, cluster.CaCertificate);
-        return new BenchEnvironment(directory, cluster, kas, agent, direct, viaKas);
+        var (plainProxy, plainProxyAddress) = await PlainProxy.StartAsync(cluster.BaseAddress, cluster.CaCertificate, certFile, keyFile);
+        var viaPlainProxy = Client(plainProxyAddress, cluster.AdminToken, certificate);
+        return new BenchEnvironment(directory, cluster, kas, agent, plainProxy, direct, viaKas, viaPlainProxy);
     }
 
     public async ValueTask DisposeAsync()
     {
         Direct.Dispose();
         ViaKas.Dispose();
+        ViaPlainProxy.Dispose();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _agent.StopAsync(timeout.Token);
         _agent.Dispose();
         await _kas.StopAsync(timeout.Token);
         await _kas.DisposeAsync();
+        await _plainProxy.StopAsync(timeout.Token);
+        await _plainProxy.DisposeAsync();
         await Cluster.DisposeAsync();
         _directory.Dispose();
     }
@@ -111,22 +122,25 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         }
     }
 
+    /// <summary>Certificate validation that also trusts <paramref name="trusted"/> as a root.</summary>
+    public static bool Trusted(X509Certificate? certificate, System.Net.Security.SslPolicyErrors errors, X509Certificate2 trusted)
+    {
+        if (errors == System.Net.Security.SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(trusted);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return certificate is X509Certificate2 c && chain.Build(c);
+    }
+
     private static HttpClient Client(Uri baseAddress, string token, X509Certificate2 trusted)
     {
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-        {
-            if (errors == System.Net.Security.SslPolicyErrors.None)
-            {
-                return true;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(trusted);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return cert is X509Certificate2 c && chain.Build(c);
-        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => Trusted(cert, errors, trusted);
         var client = new HttpClient(handler)
         {
             BaseAddress = new Uri(baseAddress.ToString().TrimEnd('/') + "/"),

@@ -3,8 +3,9 @@
 //       [--gets 2000] [--list-mb 100] [--rounds 3] [--watches 100] [--verbose]
 // Targets: small GET latency through KAS <= 1.5x direct (p50 and p99); 100 MB LIST throughput through KAS >= 50 % of
 // direct; 100 concurrent watches through KAS held for the whole run, each receiving every event (zero drops).
-// The two paths are measured alternately (request by request, round by round, the first path switching each time)
-// so that the load of a shared machine hits both equally.
+// A third path, the peer, goes through a bare YARP reverse proxy (PlainProxy.cs): what one extra hop costs on this
+// machine. The paths are measured in rotation (request by request, round by round, the first path changing each time)
+// so that the load of a shared machine hits all equally.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -70,20 +71,16 @@ async Task TouchWatchedAsync()
     await admin.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"event-{events}" } }, "watched");
 }
 
-// Small GET latency, request by request, alternating which path goes first.
-var directTimes = new List<double>(gets);
-var kasTimes = new List<double>(gets);
+// Small GET latency, request by request, rotating which path goes first. The bare reverse proxy is the peer that
+// shows what one extra hop costs on this machine (PlainProxy.cs).
+var paths = new (string Name, HttpClient Client)[] { ("direct", env.Direct), ("kas", env.ViaKas), ("proxy", env.ViaPlainProxy) };
+var times = paths.ToDictionary(p => p.Name, _ => new List<double>(gets));
 for (var i = 0; i < gets; i++)
 {
-    if (i % 2 == 0)
+    for (var k = 0; k < paths.Length; k++)
     {
-        directTimes.Add(await TimeGetAsync(env.Direct, SmallPath));
-        kasTimes.Add(await TimeGetAsync(env.ViaKas, SmallPath));
-    }
-    else
-    {
-        kasTimes.Add(await TimeGetAsync(env.ViaKas, SmallPath));
-        directTimes.Add(await TimeGetAsync(env.Direct, SmallPath));
+        var (name, client) = paths[(i + k) % paths.Length];
+        times[name].Add(await TimeGetAsync(client, SmallPath));
     }
 
     if (i % 200 == 0)
@@ -95,7 +92,7 @@ for (var i = 0; i < gets; i++)
 // CPU time the whole process (client, KAS, agentk and cluster alike) spends per small GET on each path.
 // Also thread-pool work items, allocated bytes and gen0/gen2 collections per GET: where that CPU time goes.
 var cpuPerGet = new Dictionary<string, (double CpuMs, double WorkItems, double AllocatedKb, double Gen0, double Gen2)>();
-foreach (var (name, client) in new[] { ("direct", env.Direct), ("kas", env.ViaKas) })
+foreach (var (name, client) in paths)
 {
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     var workItems = ThreadPool.CompletedWorkItemCount;
@@ -117,29 +114,26 @@ foreach (var (name, client) in new[] { ("direct", env.Direct), ("kas", env.ViaKa
 
 Console.WriteLine("small GETs done");
 
-// Large LIST throughput, round by round, alternating which path goes first.
-var directRates = new List<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)>();
-var kasRates = new List<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)>();
+// Large LIST throughput, round by round, rotating which path goes first.
+var rates = paths.ToDictionary(p => p.Name, _ => new List<(double Rate, double CpuMsPerMb, double WorkItemsPerMb)>());
 if (listMb > 0)
 {
     // One untimed round per path first: the LIST code paths get compiled to their final tier like the GET ones.
-    await ListRateAsync(env.Direct);
-    await ListRateAsync(env.ViaKas);
+    foreach (var (_, client) in paths)
+    {
+        await ListRateAsync(client);
+    }
+
     for (var round = 0; round < rounds; round++)
     {
-        if (round % 2 == 0)
+        for (var k = 0; k < paths.Length; k++)
         {
-            directRates.Add(await ListRateAsync(env.Direct));
-            kasRates.Add(await ListRateAsync(env.ViaKas));
-        }
-        else
-        {
-            kasRates.Add(await ListRateAsync(env.ViaKas));
-            directRates.Add(await ListRateAsync(env.Direct));
+            var (name, client) = paths[(round + k) % paths.Length];
+            rates[name].Add(await ListRateAsync(client));
         }
 
         await TouchWatchedAsync();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LIST round {round + 1}: direct {directRates[^1].Rate:0} MB/s, through KAS {kasRates[^1].Rate:0} MB/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"LIST round {round + 1}: direct {rates["direct"][^1].Rate:0} MB/s, through KAS {rates["kas"][^1].Rate:0} MB/s, through a bare proxy {rates["proxy"][^1].Rate:0} MB/s"));
     }
 }
 
@@ -168,17 +162,27 @@ Console.WriteLine($"Transport {transport}: kubectl-style client -> KAS /k8s-prox
 Console.WriteLine();
 Console.WriteLine("| Measurement | Direct | Through KAS | Ratio | Target | Result |");
 Console.WriteLine("|---|---|---|---|---|---|");
-Row($"small GET p50 (ms, n={gets})", P(directTimes, 0.50), P(kasTimes, 0.50), "KAS/direct <= 1.5", r => r <= 1.5);
-Row($"small GET p99 (ms, n={gets})", P(directTimes, 0.99), P(kasTimes, 0.99), "KAS/direct <= 1.5", r => r <= 1.5);
+Row($"small GET p50 (ms, n={gets})", P(times["direct"], 0.50), P(times["kas"], 0.50), "KAS/direct <= 1.5", r => r <= 1.5);
+Row($"small GET p99 (ms, n={gets})", P(times["direct"], 0.99), P(times["kas"], 0.99), "KAS/direct <= 1.5", r => r <= 1.5);
 Info("small GET CPU time (ms per request, all components)", cpuPerGet["direct"].CpuMs, cpuPerGet["kas"].CpuMs);
 Info("small GET thread-pool work items (per request)", cpuPerGet["direct"].WorkItems, cpuPerGet["kas"].WorkItems);
 Info("small GET allocations (KB per request)", cpuPerGet["direct"].AllocatedKb, cpuPerGet["kas"].AllocatedKb);
 Info("small GET gen0 collections (per 1000 requests)", cpuPerGet["direct"].Gen0 * 1000, cpuPerGet["kas"].Gen0 * 1000);
 if (listMb > 0)
 {
-    Row($"{listMb} MB LIST (MB/s, best of {rounds})", directRates.Max(r => r.Rate), kasRates.Max(r => r.Rate), "KAS/direct >= 0.5", r => r >= 0.5);
-    Info("LIST CPU time (ms per MB, all components, median)", Median(directRates.Select(r => r.CpuMsPerMb)), Median(kasRates.Select(r => r.CpuMsPerMb)));
-    Info("LIST thread-pool work items (per MB, median)", Median(directRates.Select(r => r.WorkItemsPerMb)), Median(kasRates.Select(r => r.WorkItemsPerMb)));
+    Row($"{listMb} MB LIST (MB/s, best of {rounds})", rates["direct"].Max(r => r.Rate), rates["kas"].Max(r => r.Rate), "KAS/direct >= 0.5", r => r >= 0.5);
+    Info("LIST CPU time (ms per MB, all components, median)", Median(rates["direct"].Select(r => r.CpuMsPerMb)), Median(rates["kas"].Select(r => r.CpuMsPerMb)));
+    Info("LIST thread-pool work items (per MB, median)", Median(rates["direct"].Select(r => r.WorkItemsPerMb)), Median(rates["kas"].Select(r => r.WorkItemsPerMb)));
+}
+
+// The peer: the same measurements through a bare YARP reverse proxy (one hop where KAS's path has two).
+Info("peer: small GET p50 via a bare reverse proxy (ms)", P(times["direct"], 0.50), P(times["proxy"], 0.50));
+Info("peer: small GET p99 via a bare reverse proxy (ms)", P(times["direct"], 0.99), P(times["proxy"], 0.99));
+Info("peer: small GET CPU time via a bare reverse proxy (ms per request)", cpuPerGet["direct"].CpuMs, cpuPerGet["proxy"].CpuMs);
+if (listMb > 0)
+{
+    Info($"peer: {listMb} MB LIST via a bare reverse proxy (MB/s, best of {rounds})", rates["direct"].Max(r => r.Rate), rates["proxy"].Max(r => r.Rate));
+    Info("peer: LIST CPU time via a bare reverse proxy (ms per MB, median)", Median(rates["direct"].Select(r => r.CpuMsPerMb)), Median(rates["proxy"].Select(r => r.CpuMsPerMb)));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -60,6 +60,12 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
     /// <summary>agentk's tunnel options (applied from the next <see cref="StartAgentAsync"/>).</summary>
     public Action<Gitlab.Agent.Tunnel.Agent.TunnelAgentOptions>? AgentTunnelOptions { get; set; }
 
+    /// <summary>A loopback port agentk dials instead of KAS's agent port (a <see cref="TcpRelay"/>), from the next <see cref="StartAgentAsync"/>.</summary>
+    public int? AgentDialsPort { get; set; }
+
+    /// <summary>KAS's agent listener port (stable across <see cref="RestartKasAsync"/>).</summary>
+    public int KasAgentPort => _agentPort;
+
     public static async Task<RuntimeEnvironment> StartAsync(KasTransport transport, string agentConfig, Action<Gitlab.Agent.Tunnel.Agent.TunnelAgentOptions>? agentTunnelOptions = null)
     {
         var cluster = await KubernetesApiServer.StartAsync();
@@ -124,7 +130,7 @@ internal sealed class RuntimeEnvironment : IAsyncDisposable
 
     public async Task StartAgentAsync()
     {
-        var address = Addresses.Agent.ToString();
+        var address = AgentDialsPort is { } port ? new UriBuilder(Addresses.Agent) { Port = port }.Uri.ToString() : Addresses.Agent.ToString();
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddProvider(AgentLogs);
         builder.Services.AddAgentk(o =>
