@@ -1,4 +1,5 @@
 using System.Net;
+using Gitlab.Agent.Shared;
 
 namespace Gitlab.Agent.Agentk.Kas;
 
@@ -20,11 +21,12 @@ internal sealed class CoalescingWritesHandler(HttpMessageHandler inner) : Delega
     }
 
     /// <summary>Wraps a streamed content: same headers, body written through a <see cref="CoalescingWriteStream"/>.</summary>
-    private sealed class CoalescingContent : HttpContent
+    private sealed class CoalescingContent : StreamedContent
     {
         private readonly HttpContent _inner;
 
         public CoalescingContent(HttpContent inner)
+            : base(inner)
         {
             _inner = inner;
             foreach (var (name, values) in inner.Headers.NonValidated)
@@ -38,25 +40,6 @@ internal sealed class CoalescingWritesHandler(HttpMessageHandler inner) : Delega
             await using var coalescing = new CoalescingWriteStream(stream);
             await _inner.CopyToAsync(coalescing, context, cancellationToken).ConfigureAwait(false);
             await coalescing.DrainAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.Shared;
 using k8s;
 
 namespace Gitlab.Agent.Tunnel.Agent;
@@ -179,17 +180,9 @@ internal sealed class KubernetesHttpClient : IDisposable
         }
     }
 
-    private sealed class BodyContent(Func<Stream, CancellationToken, Task> write, long? contentLength) : HttpContent
+    private sealed class BodyContent(Func<Stream, CancellationToken, Task> write, long? contentLength) : StreamedContent(owned: null, contentLength)
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) => write(stream, cancellationToken);
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => write(stream, CancellationToken.None);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = contentLength ?? -1;
-            return contentLength is not null;
-        }
     }
 
     private async Task<AuthenticationHeaderValue?> GetAuthorizationAsync(CancellationToken cancellationToken)

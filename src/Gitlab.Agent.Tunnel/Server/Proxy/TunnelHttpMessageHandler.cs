@@ -255,7 +255,7 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
     }
 
     /// <summary>Response body: data frames until the trailer.</summary>
-    private sealed class BodyContent(AsyncDuplexStreamingCall<GrpcHttpRequest, GrpcHttpResponse> call, Task requestBody) : HttpContent
+    private sealed class BodyContent(AsyncDuplexStreamingCall<GrpcHttpRequest, GrpcHttpResponse> call, Task requestBody) : StreamedContent(call)
     {
         protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
             Task.FromResult<Stream>(new ResponseFrameStream(call, upgraded: false, writer: null, requestBody));
@@ -267,52 +267,18 @@ internal sealed class TunnelHttpMessageHandler(ITunnelConnectionProvider tunnels
             await using var source = new ResponseFrameStream(call, upgraded: false, writer: null, requestBody);
             await source.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
         }
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                call.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 
     /// <summary>Content of a <c>101</c>: a duplex stream over upgradeData frames.</summary>
-    private sealed class UpgradedContent(AsyncDuplexStreamingCall<GrpcHttpRequest, GrpcHttpResponse> call, FrameWriter writer) : HttpContent
+    private sealed class UpgradedContent(AsyncDuplexStreamingCall<GrpcHttpRequest, GrpcHttpResponse> call, FrameWriter writer) : StreamedContent(call)
     {
         protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
             Task.FromResult<Stream>(new ResponseFrameStream(call, upgraded: true, writer, Task.CompletedTask));
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
             throw new NotSupportedException("An upgraded connection is read through ReadAsStreamAsync.");
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                call.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
     }
 
     internal const int ChunkSize = 32 * 1024;
