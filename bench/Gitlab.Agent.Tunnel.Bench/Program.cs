@@ -179,10 +179,12 @@ if (listMb > 0)
 Info("peer: small GET p50 via a bare reverse proxy (ms)", P(times["direct"], 0.50), P(times["proxy"], 0.50));
 Info("peer: small GET p99 via a bare reverse proxy (ms)", P(times["direct"], 0.99), P(times["proxy"], 0.99));
 Info("peer: small GET CPU time via a bare reverse proxy (ms per request)", cpuPerGet["direct"].CpuMs, cpuPerGet["proxy"].CpuMs);
+Info("peer: small GET thread-pool work items via a bare reverse proxy (per request)", cpuPerGet["direct"].WorkItems, cpuPerGet["proxy"].WorkItems);
 if (listMb > 0)
 {
     Info($"peer: {listMb} MB LIST via a bare reverse proxy (MB/s, best of {rounds})", rates["direct"].Max(r => r.Rate), rates["proxy"].Max(r => r.Rate));
     Info("peer: LIST CPU time via a bare reverse proxy (ms per MB, median)", Median(rates["direct"].Select(r => r.CpuMsPerMb)), Median(rates["proxy"].Select(r => r.CpuMsPerMb)));
+    Info("peer: LIST thread-pool work items via a bare reverse proxy (per MB, median)", Median(rates["direct"].Select(r => r.WorkItemsPerMb)), Median(rates["proxy"].Select(r => r.WorkItemsPerMb)));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
