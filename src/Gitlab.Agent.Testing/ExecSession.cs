@@ -3,7 +3,7 @@ using System.Text;
 namespace Gitlab.Agent.Testing;
 
 /// <summary>
-/// The streams of one exec session over the Kubernetes remote-command WebSocket protocol (v4/v5.channel.k8s.io).
+/// The streams of one exec or attach session over the Kubernetes remote-command WebSocket protocol (v4/v5.channel.k8s.io).
 /// Write to <see cref="StandardOutput"/>/<see cref="StandardError"/>; read <see cref="StandardInput"/> (ends when the client closes stdin).
 /// </summary>
 public sealed class ExecSession

@@ -84,6 +84,17 @@ public sealed class KubernetesApiServer : IAsyncDisposable
         set => _core.PodIo.ExecHandler = value;
     }
 
+    /// <summary>
+    /// Handles <c>pods/attach</c> (the request's <see cref="ExecRequest.Command"/> is empty): write what the running container
+    /// prints, read its stdin. Like a kubelet, the session ends with Success whatever the returned code; a thrown exception
+    /// ends it with an InternalError status. Null answers every attach with a Failure status.
+    /// </summary>
+    public Func<ExecRequest, ExecSession, CancellationToken, Task<int>>? AttachHandler
+    {
+        get => _core.PodIo.AttachHandler;
+        set => _core.PodIo.AttachHandler = value;
+    }
+
     /// <summary>Starts a server and writes its kubeconfig.</summary>
     /// <param name="options">Settings, or null for the defaults.</param>
     /// <param name="cancellationToken">Cancels the start.</param>

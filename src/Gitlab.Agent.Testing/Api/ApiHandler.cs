@@ -239,7 +239,7 @@ internal sealed partial class ApiHandler
         _core.Auth.AuthorizeResource(user, info, type);
         var method = http.Request.Method;
 
-        if (sub is "log" or "exec")
+        if (sub is "log" or "exec" or "attach")
         {
             await _core.PodIo.HandleAsync(http, type, ns, info.Name, sub, user);
             return;

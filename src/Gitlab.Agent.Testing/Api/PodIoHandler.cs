@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Gitlab.Agent.Testing.Api;
 
-/// <summary><c>pods/log</c> (test-provided text, optional follow) and <c>pods/exec</c> over the v4/v5.channel.k8s.io WebSocket protocol.</summary>
+/// <summary><c>pods/log</c> (test-provided text, optional follow), <c>pods/exec</c> and <c>pods/attach</c> over the v4/v5.channel.k8s.io WebSocket protocol.</summary>
 internal sealed class PodIoHandler
 {
     private const byte StdinChannel = 0;
@@ -28,6 +28,8 @@ internal sealed class PodIoHandler
     public PodLogStore Logs { get; } = new();
 
     public Func<ExecRequest, ExecSession, CancellationToken, Task<int>>? ExecHandler { get; set; }
+
+    public Func<ExecRequest, ExecSession, CancellationToken, Task<int>>? AttachHandler { get; set; }
 
     public async Task HandleAsync(HttpContext http, ResourceType type, string ns, string name, string sub, RequestUser user)
     {
@@ -60,7 +62,14 @@ internal sealed class PodIoHandler
         }
         else
         {
-            await ExecAsync(http, ns, name, container, user);
+            var phase = podObj["status"]?["phase"]?.GetValue<string>() ?? "Pending";
+            if (phase != "Running")
+            {
+                var action = sub == "attach" ? "attach to" : "exec into";
+                throw KubeApiException.BadRequest($"cannot {action} pod {name}: it is not running; current phase is {phase}");
+            }
+
+            await RemoteCommandAsync(http, ns, name, container, user, attach: sub == "attach");
         }
     }
 
@@ -113,7 +122,11 @@ internal sealed class PodIoHandler
         }
     }
 
-    private async Task ExecAsync(HttpContext http, string ns, string pod, string container, RequestUser user)
+    /// <summary>
+    /// Serves <c>pods/exec</c> or <c>pods/attach</c> on an upgraded WebSocket. Attach has no command and, like a kubelet,
+    /// reports Success when the session ends whatever the handler returns (only a thrown error becomes a Failure status).
+    /// </summary>
+    private async Task RemoteCommandAsync(HttpContext http, string ns, string pod, string container, RequestUser user, bool attach)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -125,8 +138,8 @@ internal sealed class PodIoHandler
             : protocols.Contains("v4.channel.k8s.io") ? "v4.channel.k8s.io"
             : throw KubeApiException.BadRequest("unable to upgrade connection: no supported protocol (v5.channel.k8s.io, v4.channel.k8s.io) requested");
         var q = http.Request.Query;
-        var command = q["command"].Where(c => c is not null).Select(c => c!).ToList();
-        if (command.Count == 0)
+        List<string> command = attach ? [] : q["command"].Where(c => c is not null).Select(c => c!).ToList();
+        if (!attach && command.Count == 0)
         {
             throw KubeApiException.BadRequest("you must specify at least 1 command");
         }
@@ -151,15 +164,15 @@ internal sealed class PodIoHandler
         JsonObject status;
         try
         {
-            var handler = ExecHandler;
+            var handler = attach ? AttachHandler : ExecHandler;
             if (handler is null)
             {
-                status = new JsonObject { ["metadata"] = new JsonObject(), ["status"] = "Failure", ["message"] = "no exec handler is configured on the test API server", ["reason"] = "InternalError" };
+                status = new JsonObject { ["metadata"] = new JsonObject(), ["status"] = "Failure", ["message"] = $"no {(attach ? "attach" : "exec")} handler is configured on the test API server", ["reason"] = "InternalError" };
             }
             else
             {
                 var exitCode = await handler(request, session, ct);
-                status = exitCode == 0
+                status = exitCode == 0 || attach
                     ? new JsonObject { ["metadata"] = new JsonObject(), ["status"] = "Success" }
                     : new JsonObject
                     {
@@ -173,7 +186,8 @@ internal sealed class PodIoHandler
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            status = new JsonObject { ["metadata"] = new JsonObject(), ["status"] = "Failure", ["message"] = e.Message, ["reason"] = "InternalError" };
+            var message = attach ? "error attaching to container: " + e.Message : e.Message;
+            status = new JsonObject { ["metadata"] = new JsonObject(), ["status"] = "Failure", ["message"] = message, ["reason"] = "InternalError" };
         }
 
         try

@@ -188,7 +188,7 @@ internal sealed class AuthService
         }
 
         var verb = info.Verb;
-        if (info.Subresource == "exec")
+        if (info.Subresource is "exec" or "attach")
         {
             verb = "create";
         }
@@ -210,7 +210,8 @@ internal sealed class AuthService
             message += ": " + reason;
         }
 
-        throw KubeApiException.Forbidden(type.Group, resource, info.Name, message);
+        // like kube-apiserver, the status names the resource without its subresource: pods "web-0" is forbidden: ... "pods/exec"
+        throw KubeApiException.Forbidden(type.Group, type.Plural, info.Name, message);
     }
 
     public void AuthorizeNonResource(RequestUser user, string method, string path)

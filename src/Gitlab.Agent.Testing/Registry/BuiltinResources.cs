@@ -24,6 +24,7 @@ internal static class BuiltinResources
         Core("Pod", "pods", namespaced: true, Schema<V1Pod>(), shortNames: ["po"], categories: All, hasStatus: true, returnDeleted: true,
             other:
             [
+                ("attach", "PodAttachOptions", "", "v1", ["create", "get"]),
                 ("exec", "PodExecOptions", "", "v1", ["create", "get"]),
                 ("log", "Pod", "", "v1", ["get"]),
             ],

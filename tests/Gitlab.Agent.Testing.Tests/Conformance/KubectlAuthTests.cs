@@ -1,3 +1,4 @@
+using Gitlab.Agent.TestUtilities;
 using System.Text.Json.Nodes;
 using Gitlab.Agent.Testing.Tests.Infrastructure;
 
@@ -75,6 +76,32 @@ public sealed class KubectlAuthTests
         Assert.Equal("deployments.apps \"web\" is forbidden: User \"x\" cannot get resource \"deployments\" in API group \"apps\" in the namespace \"y\"", (string?)body!["message"]);
         Assert.Equal("Forbidden", (string?)body["reason"]);
         Assert.Equal("deployments", (string?)body["details"]!["kind"]);
+    }
+
+    [Fact]
+    public async Task Attach_needs_create_on_pods_attach()
+    {
+        await using var cluster = await KubernetesApiServer.StartAsync(new KubernetesApiServerOptions { EnableRbac = true });
+        cluster.AddUser("alice-token", "alice");
+        cluster.AttachHandler = (_, session, _) => session.WriteOutputAsync("attached\n").ContinueWith(_ => 0, TaskScheduler.Default);
+        using var admin = new KubectlRunner(cluster.KubeconfigPath);
+        (await admin.RunAsync("create", "namespace", "team-y")).ShouldSucceed();
+        (await admin.RunAsync("apply", "-f", admin.WriteFile("rbac.yaml", ReaderRbac))).ShouldSucceed();
+        (await admin.RunAsync("apply", "-f", admin.WriteFile("pod.yaml", Manifests.Pod(ns: "team-y")))).ShouldSucceed();
+        using var client = cluster.CreateClient();
+        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "team-y")).Status?.Phase == "Running", "pod Running");
+
+        using var alice = new KubectlRunner(cluster.WriteKubeconfig(Path.Combine(admin.Home, "alice.kubeconfig"), "alice-token", "alice"));
+        var denied = await alice.RunAsync("attach", "web-0", "-n", "team-y");
+        Assert.NotEqual(0, denied.ExitCode);
+        const string Forbidden = "pods \"web-0\" is forbidden: User \"alice\" cannot create resource \"pods/attach\" in API group \"\" in the namespace \"team-y\"";
+        Assert.True(denied.Stderr.Contains(Forbidden, StringComparison.Ordinal), denied.Stderr);
+        Assert.Equal(string.Empty, denied.Stdout);
+
+        (await admin.RunAsync("create", "role", "pod-attacher", "-n", "team-y", "--verb=create", "--resource=pods/attach")).ShouldSucceed();
+        (await admin.RunAsync("create", "rolebinding", "alice-attaches", "-n", "team-y", "--role=pod-attacher", "--user=alice")).ShouldSucceed();
+        var allowed = (await alice.RunAsync("attach", "web-0", "-n", "team-y")).ShouldSucceed();
+        Assert.Equal("attached\n", allowed.Stdout);
     }
 
     [Fact]

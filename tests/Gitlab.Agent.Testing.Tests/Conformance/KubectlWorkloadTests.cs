@@ -4,7 +4,7 @@ using Gitlab.Agent.Testing.Tests.Infrastructure;
 
 namespace Gitlab.Agent.Testing.Tests.Conformance;
 
-/// <summary>kubectl rollout status, wait, scale, logs, exec and get -w against the built-in controllers.</summary>
+/// <summary>kubectl rollout status, wait, scale, logs, exec, attach and get -w against the built-in controllers.</summary>
 public sealed class KubectlWorkloadTests
 {
     [Fact]
@@ -95,6 +95,60 @@ public sealed class KubectlWorkloadTests
         Assert.Equal(3, missing.ExitCode);
         Assert.Contains("nginx: nope x: not found", missing.Stderr, StringComparison.Ordinal);
         Assert.Contains("command terminated with exit code 3", missing.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Attach_prints_what_the_handler_writes_and_exits_zero()
+    {
+        await using var cluster = await KubernetesApiServer.StartAsync();
+        var requests = new List<ExecRequest>();
+        cluster.AttachHandler = async (request, session, ct) =>
+        {
+            lock (requests)
+            {
+                requests.Add(request);
+            }
+
+            await session.WriteOutputAsync("listening on :80\nGET / 200\n");
+            await session.WriteErrorAsync("worker exited\n");
+            return 7; // a kubelet ends an attach with Success whatever the container's exit code
+        };
+        using var kubectl = new KubectlRunner(cluster.KubeconfigPath);
+        (await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("pod.yaml", Manifests.Pod()))).ShouldSucceed();
+        using var client = cluster.CreateClient();
+        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "default")).Status?.Phase == "Running", "pod Running");
+
+        var attach = (await kubectl.RunAsync("attach", "web-0")).ShouldSucceed();
+        Assert.Equal("listening on :80\nGET / 200\n", attach.Stdout);
+        Assert.Contains("worker exited", attach.Stderr, StringComparison.Ordinal);
+        var request = Assert.Single(requests);
+        Assert.Equal(("default", "web-0", "nginx", false, false), (request.Namespace, request.Pod, request.Container, request.Stdin, request.Tty));
+        Assert.Empty(request.Command);
+        await Eventually.WaitAsync(() => cluster.Requests.Snapshot().Any(r => r.Subresource == "attach" && r.StatusCode == 101), "the attach request is logged once its WebSocket closed");
+    }
+
+    [Fact]
+    public async Task Attach_without_a_handler_or_to_a_completed_pod_fails_clearly()
+    {
+        await using var cluster = await KubernetesApiServer.StartAsync();
+        using var kubectl = new KubectlRunner(cluster.KubeconfigPath);
+        (await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("pod.yaml", Manifests.Pod()))).ShouldSucceed();
+        using var client = cluster.CreateClient();
+        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "default")).Status?.Phase == "Running", "pod Running");
+
+        var noHandler = await kubectl.RunAsync("attach", "web-0");
+        Assert.NotEqual(0, noHandler.ExitCode);
+        Assert.Contains("no attach handler is configured on the test API server", noHandler.Stderr, StringComparison.Ordinal);
+
+        using var raw = new RawApi(cluster);
+        var (patched, _, _) = await raw.PatchAsync("/api/v1/namespaces/default/pods/web-0/status", """{"status":{"phase":"Succeeded"}}""", "application/merge-patch+json");
+        Assert.Equal(200, patched);
+        var completed = await kubectl.RunAsync("attach", "web-0");
+        Assert.NotEqual(0, completed.ExitCode);
+        Assert.Contains("completed pod", completed.Stderr, StringComparison.Ordinal);
+        var (code, body, _) = await raw.GetAsync("/api/v1/namespaces/default/pods/web-0/attach?stdout=true");
+        Assert.Equal(400, code);
+        Assert.Equal("cannot attach to pod web-0: it is not running; current phase is Succeeded", (string?)body!["message"]);
     }
 
     [Fact]

@@ -100,9 +100,7 @@ public sealed class KubectlThroughKasTests
     [MemberData(nameof(Transports))]
     public async Task Logs_follow_streams_lines_as_they_are_written(KasTransport transport)
     {
-        await using var env = await ProxyEnvironment.StartAsync(transport, CiAccessConfig);
-        await EnsureNamespaceAsync(env, "apps");
-        await CreatePodAsync(env, "web-0");
+        await using var env = await StartWithRunningPodAsync(transport, "web-0");
         env.Cluster.SetPodLogs("apps", "web-0", "line 1\n");
         var (kubeconfig, _) = await env.JobKubeconfigAsync();
 
@@ -120,9 +118,7 @@ public sealed class KubectlThroughKasTests
     [MemberData(nameof(Transports))]
     public async Task Exec_returns_output_and_exit_code(KasTransport transport)
     {
-        await using var env = await ProxyEnvironment.StartAsync(transport, CiAccessConfig);
-        await EnsureNamespaceAsync(env, "apps");
-        await CreatePodAsync(env, "web-0");
+        await using var env = await StartWithRunningPodAsync(transport, "web-0");
         env.Cluster.ExecHandler = async (request, session, ct) =>
         {
             if (request.Command is ["cat"])
@@ -147,6 +143,26 @@ public sealed class KubectlThroughKasTests
         var cat = await Kubectl.RunAsync(kubeconfig, ["exec", "-i", "web-0", "--", "cat"], "hello through the tunnel\n");
         Assert.True(cat.ExitCode == 0, cat.ToString());
         Assert.Equal("HELLO THROUGH THE TUNNEL\n", cat.Stdout);
+    }
+
+    [Theory]
+    [MemberData(nameof(Transports))]
+    public async Task Attach_prints_the_output_of_the_running_container(KasTransport transport)
+    {
+        await using var env = await StartWithRunningPodAsync(transport, "web-0");
+        env.Cluster.AttachHandler = async (request, session, ct) =>
+        {
+            await session.WriteOutputAsync($"{request.Pod}/{request.Container} is serving\n");
+            await session.WriteErrorAsync("warning on stderr\n");
+            return 0;
+        };
+        var (kubeconfig, _) = await env.JobKubeconfigAsync();
+
+        var attach = await Kubectl.RunAsync(kubeconfig, ["attach", "web-0"]);
+        Assert.True(attach.ExitCode == 0, attach + "\n" + env.Logs);
+        Assert.Equal("web-0/nginx is serving\n", attach.Stdout);
+        Assert.Contains("warning on stderr", attach.Stderr, StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => env.Cluster.Requests.Snapshot().Any(r => r.Subresource == "attach" && r.StatusCode == 101), "the attach request is logged once its WebSocket closed");
     }
 
     [Theory]
@@ -180,6 +196,23 @@ public sealed class KubectlThroughKasTests
     }
 
     private static string Sha(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>Starts the environment with namespace <c>apps</c> holding a Running pod <paramref name="pod"/> (container <c>nginx</c>).</summary>
+    private static async Task<ProxyEnvironment> StartWithRunningPodAsync(KasTransport transport, string pod)
+    {
+        var env = await ProxyEnvironment.StartAsync(transport, CiAccessConfig);
+        try
+        {
+            await EnsureNamespaceAsync(env, "apps");
+            await CreatePodAsync(env, pod);
+            return env;
+        }
+        catch
+        {
+            await env.DisposeAsync();
+            throw;
+        }
+    }
 
     internal static async Task CreatePodAsync(ProxyEnvironment env, string name, string ns = "apps")
     {
