@@ -122,25 +122,10 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         }
     }
 
-    /// <summary>Certificate validation that also trusts <paramref name="trusted"/> as a root.</summary>
-    public static bool Trusted(X509Certificate? certificate, System.Net.Security.SslPolicyErrors errors, X509Certificate2 trusted)
-    {
-        if (errors == System.Net.Security.SslPolicyErrors.None)
-        {
-            return true;
-        }
-
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(trusted);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return certificate is X509Certificate2 c && chain.Build(c);
-    }
-
     private static HttpClient Client(Uri baseAddress, string token, X509Certificate2 trusted)
     {
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => Trusted(cert, errors, trusted);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || TestCertificates.ChainsTo(cert, trusted);
         var client = new HttpClient(handler)
         {
             BaseAddress = new Uri(baseAddress.ToString().TrimEnd('/') + "/"),

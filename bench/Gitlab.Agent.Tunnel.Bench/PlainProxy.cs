@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.TestUtilities;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -40,7 +41,7 @@ internal static class PlainProxy
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
         };
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => BenchEnvironment.Trusted(cert, errors, clusterCa);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || TestCertificates.ChainsTo(cert, clusterCa);
         app.MapForwarder("/{**path}", cluster.ToString(), new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromMinutes(10) }, HttpTransformer.Default, new HttpMessageInvoker(handler));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

@@ -27,4 +27,22 @@ public static class TestCertificates
         File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
         return (certFile, keyFile, X509CertificateLoader.LoadCertificate(certificate.RawData));
     }
+
+    /// <summary>
+    /// True when <paramref name="certificate"/> chains to <paramref name="root"/> (no revocation check): certificate
+    /// validation for test clients that trust a test CA.
+    /// </summary>
+    public static bool ChainsTo(X509Certificate? certificate, X509Certificate2 root)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+    }
 }

@@ -1,4 +1,3 @@
-using Gitlab.Agent.TestUtilities;
 using System.Text.Json.Nodes;
 using Gitlab.Agent.Testing.Tests.Infrastructure;
 
@@ -88,8 +87,7 @@ public sealed class KubectlAuthTests
         (await admin.RunAsync("create", "namespace", "team-y")).ShouldSucceed();
         (await admin.RunAsync("apply", "-f", admin.WriteFile("rbac.yaml", ReaderRbac))).ShouldSucceed();
         (await admin.RunAsync("apply", "-f", admin.WriteFile("pod.yaml", Manifests.Pod(ns: "team-y")))).ShouldSucceed();
-        using var client = cluster.CreateClient();
-        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "team-y")).Status?.Phase == "Running", "pod Running");
+        await cluster.WaitForRunningPodAsync("web-0", "team-y");
 
         using var alice = new KubectlRunner(cluster.WriteKubeconfig(Path.Combine(admin.Home, "alice.kubeconfig"), "alice-token", "alice"));
         var denied = await alice.RunAsync("attach", "web-0", "-n", "team-y");

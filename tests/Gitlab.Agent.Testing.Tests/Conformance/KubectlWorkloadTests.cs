@@ -1,5 +1,5 @@
-using Gitlab.Agent.TestUtilities;
 using System.Text;
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Testing.Tests.Infrastructure;
 
 namespace Gitlab.Agent.Testing.Tests.Conformance;
@@ -82,8 +82,7 @@ public sealed class KubectlWorkloadTests
         };
         using var kubectl = new KubectlRunner(cluster.KubeconfigPath);
         (await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("pod.yaml", Manifests.Pod()))).ShouldSucceed();
-        using var client = cluster.CreateClient();
-        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "default")).Status?.Phase == "Running", "pod Running");
+        await cluster.WaitForRunningPodAsync("web-0");
 
         var ls = (await kubectl.RunAsync("exec", "web-0", "--", "ls", "/")).ShouldSucceed();
         Assert.Equal("bin\netc\n", ls.Stdout);
@@ -115,8 +114,7 @@ public sealed class KubectlWorkloadTests
         };
         using var kubectl = new KubectlRunner(cluster.KubeconfigPath);
         (await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("pod.yaml", Manifests.Pod()))).ShouldSucceed();
-        using var client = cluster.CreateClient();
-        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "default")).Status?.Phase == "Running", "pod Running");
+        await cluster.WaitForRunningPodAsync("web-0");
 
         var attach = (await kubectl.RunAsync("attach", "web-0")).ShouldSucceed();
         Assert.Equal("listening on :80\nGET / 200\n", attach.Stdout);
@@ -133,8 +131,7 @@ public sealed class KubectlWorkloadTests
         await using var cluster = await KubernetesApiServer.StartAsync();
         using var kubectl = new KubectlRunner(cluster.KubeconfigPath);
         (await kubectl.RunAsync("apply", "-f", kubectl.WriteFile("pod.yaml", Manifests.Pod()))).ShouldSucceed();
-        using var client = cluster.CreateClient();
-        await Eventually.TrueAsync(async () => (await k8s.CoreV1OperationsExtensions.ReadNamespacedPodAsync(client.CoreV1, "web-0", "default")).Status?.Phase == "Running", "pod Running");
+        await cluster.WaitForRunningPodAsync("web-0");
 
         var noHandler = await kubectl.RunAsync("attach", "web-0");
         Assert.NotEqual(0, noHandler.ExitCode);

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gitlab.Agent.TestUtilities;
 
 namespace Gitlab.Agent.Testing.Tests.Infrastructure;
 
@@ -17,19 +17,7 @@ public sealed class RawApi : IDisposable
         {
             SslOptions =
             {
-                RemoteCertificateValidationCallback = (_, cert, _, _) =>
-                {
-                    if (cert is null)
-                    {
-                        return false;
-                    }
-
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(new X509Certificate2(cert));
-                },
+                RemoteCertificateValidationCallback = (_, cert, _, _) => TestCertificates.ChainsTo(cert, ca),
             },
         };
         _http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };

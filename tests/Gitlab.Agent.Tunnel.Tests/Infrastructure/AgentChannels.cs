@@ -1,5 +1,5 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Tunnel.Transport;
 using Grpc.Net.Client;
 
@@ -34,18 +34,7 @@ public static class AgentChannels
                 if (tls)
                 {
                     handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-                    {
-                        if (errors == SslPolicyErrors.None)
-                        {
-                            return true;
-                        }
-
-                        using var chain = new X509Chain();
-                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                        chain.ChainPolicy.CustomTrustStore.Add(SharedTls.Ca);
-                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                        return errors == SslPolicyErrors.RemoteCertificateChainErrors && chain.Build((X509Certificate2)cert!);
-                    };
+                        errors == SslPolicyErrors.None || (errors == SslPolicyErrors.RemoteCertificateChainErrors && TestCertificates.ChainsTo(cert, SharedTls.Ca));
                 }
 
                 return GrpcChannel.ForAddress(

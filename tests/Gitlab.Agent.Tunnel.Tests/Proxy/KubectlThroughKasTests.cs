@@ -198,7 +198,7 @@ public sealed class KubectlThroughKasTests
     private static string Sha(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>Starts the environment with namespace <c>apps</c> holding a Running pod <paramref name="pod"/> (container <c>nginx</c>).</summary>
-    private static async Task<ProxyEnvironment> StartWithRunningPodAsync(KasTransport transport, string pod)
+    internal static async Task<ProxyEnvironment> StartWithRunningPodAsync(KasTransport transport, string pod)
     {
         var env = await ProxyEnvironment.StartAsync(transport, CiAccessConfig);
         try

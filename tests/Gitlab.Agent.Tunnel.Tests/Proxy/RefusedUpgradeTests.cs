@@ -2,9 +2,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
-using k8s;
-using k8s.Models;
 
 namespace Gitlab.Agent.Tunnel.Tests.Proxy;
 
@@ -21,13 +20,7 @@ public sealed class RefusedUpgradeTests
     [MemberData(nameof(Transports))]
     public async Task A_refused_upgrade_reaches_the_client_as_the_cluster_sent_it(KasTransport transport)
     {
-        await using var env = await ProxyEnvironment.StartAsync(transport, KubectlThroughKasTests.CiAccessConfig);
-        using (var admin = env.Cluster.CreateClient())
-        {
-            await admin.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "apps" } });
-        }
-
-        await KubectlThroughKasTests.CreatePodAsync(env, "web-0");
+        await using var env = await KubectlThroughKasTests.StartWithRunningPodAsync(transport, "web-0");
         var (_, jobToken) = await env.JobKubeconfigAsync();
         (string Path, string Protocol)[] refusals =
         [
@@ -64,7 +57,7 @@ public sealed class RefusedUpgradeTests
         {
             TargetHost = server.Host,
             ApplicationProtocols = [SslApplicationProtocol.Http11],
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None || Trusted(certificate, ca),
+            RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == SslPolicyErrors.None || TestCertificates.ChainsTo(certificate, ca),
         }, timeout.Token);
 
         var request =
@@ -110,14 +103,5 @@ public sealed class RefusedUpgradeTests
             result.Append(chunked, lineEnd + 2, size);
             position = lineEnd + 2 + size + 2;
         }
-    }
-
-    private static bool Trusted(X509Certificate? certificate, X509Certificate2 ca)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return certificate is X509Certificate2 c && chain.Build(c);
     }
 }

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
+using Gitlab.Agent.TestUtilities;
 using Gitlab.Agent.Tunnel.Tests.Infrastructure;
 using k8s;
 using k8s.Models;
@@ -21,14 +21,7 @@ public sealed class StreamingResponseTests
         var version = (await admin.CoreV1.ListNamespacedConfigMapAsync("apps")).Metadata.ResourceVersion;
         var token = (await env.JobTokens.IssueAsync(ProxyEnvironment.Job())).Token;
         using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(SharedTls.Ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 c && chain.Build(c);
-        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => TestCertificates.ChainsTo(certificate, SharedTls.Ca);
         using var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(env.Kas.KubernetesApiAddress!, $"/k8s-proxy/api/v1/namespaces/apps/configmaps?watch=true&resourceVersion={version}"))
         {
